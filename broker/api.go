@@ -1,0 +1,105 @@
+package broker
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/zedge-io/zedge/store"
+)
+
+// Records shared with the store; transports use them through these names.
+type (
+	Message      = store.Message
+	Claim        = store.Claim
+	Subscription = store.Subscription
+	QueueStats   = store.QueueStats
+	ClientID     = store.ClientID
+)
+
+// Caller identifies who makes a request: the project it acts in and its canonical Client-ID.
+type Caller struct {
+	Project  string
+	ClientID ClientID
+}
+
+// Metadata is a queue's metadata: JSON values by key, kept raw so numbers and nesting round-trip exactly.
+type Metadata map[string]json.RawMessage
+
+// QueueListOptions selects queues (GET /v2/queues).
+type QueueListOptions struct {
+	Marker    string
+	Limit     int // 0 means the default (10)
+	Detailed  bool
+	Name      string            // substring filter on the name
+	Filters   map[string]string // metadata key = value filters
+	WithCount bool
+}
+
+// QueueItem is one queue of a listing.
+type QueueItem struct {
+	Name     string
+	Metadata Metadata // only when Detailed; reserved defaults filled in
+}
+
+// QueueList is a page of queues.
+type QueueList struct {
+	Queues []QueueItem
+	// Count is the number of queues of the project, set when WithCount was asked and the project has any.
+	Count    int
+	HasCount bool
+}
+
+// MessageListOptions selects messages (GET .../messages).
+type MessageListOptions struct {
+	Marker         string
+	Limit          int // 0 means the default (10)
+	Echo           bool
+	IncludeClaimed bool
+	IncludeDelayed *bool // nil: the queue's default
+}
+
+// MessageList is a page of messages.
+type MessageList struct {
+	Messages []Message
+	// Marker resumes after the last message; "" when the page is empty.
+	Marker string
+	// IncludeDelayed is the effective value (forced true on queues without _default_message_delay), for the
+	// next link.
+	IncludeDelayed bool
+}
+
+// ClaimOptions is a claim request. Nil TTL or Grace means the configured default (also for renewals).
+type ClaimOptions struct {
+	TTL   *int
+	Grace *int
+	Limit int // 0 means the default (10)
+}
+
+// PostEvent tells observers about messages that were just stored.
+type PostEvent struct {
+	Project  string
+	Queue    string
+	Messages []Message // as stored: ID, Body, TTL, Created, ClientID
+}
+
+// Observer is told after every successful post, whatever the transport. MessagesPosted must not block: an
+// observer that does work hands the event to its own bounded worker.
+type Observer interface {
+	MessagesPosted(ev PostEvent)
+}
+
+// HealthReport is the body of GET /v2/health.
+type HealthReport struct {
+	StorageReachable bool                       `json:"storage_reachable"`
+	OperationStatus  map[string]OperationStatus `json:"operation_status"`
+}
+
+// OperationStatus is one step of the health self-test.
+type OperationStatus struct {
+	Succeeded bool    `json:"succeeded"`
+	Seconds   float64 `json:"seconds"`
+	Ref       *string `json:"ref"`
+}
+
+// Clock returns the current time; tests substitute their own.
+type Clock func() time.Time
