@@ -1,0 +1,58 @@
+# zedge — make run starts the broker with the embedded defaults, make test runs every test.
+GO        ?= go
+BIN       := bin/zedge
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/zedge-io/zedge/cmd/internal/app.Version=$(VERSION)
+# Packages with concurrency run under the race detector; everything else runs without it.
+RACE_PKGS := ./store/... ./broker/...
+# Packages whose micro-benchmarks make bench runs (only those that exist yet).
+BENCH_PKGS = $(foreach d,store broker signing,$(if $(wildcard $(d)),./$(d)/...))
+# Seconds each fuzzer runs in make test (a smoke run) and in make fuzz.
+FUZZTIME       ?= 5s
+FUZZTIME_SMOKE ?= 3s
+# Extra flags for the load harness, e.g. BENCH_ARGS='-duration 30s'.
+BENCH_ARGS ?=
+
+.PHONY: all build run test deps lint test-race test-rest fuzz fuzz-smoke bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/zedge
+
+## run: build and start zedge with the embedded defaults (HTTP on 127.0.0.1:8888, Badger in ./data).
+run: build
+	./$(BIN) serve
+
+## test: install the Debian packages the tests need, then lint, race tests, all other tests, a fuzz smoke run.
+test: deps lint test-race test-rest fuzz-smoke
+
+deps:
+	bash scripts/deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
+
+# Every package not covered by test-race, including the end-to-end tests in cmd/zedge.
+test-rest:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -Ev '/(store|broker)(/|$$)')
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
+
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME_SMOKE) GO=$(GO) bash scripts/fuzz.sh
+
+## bench: micro-benchmarks of the store/broker/signing packages, then the load harness against bin/zedge.
+## BENCH_SHORT=1 makes both quick.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(if $(BENCH_SHORT),-benchtime=100ms) $(BENCH_PKGS)
+	BENCH_SHORT=$(BENCH_SHORT) $(GO) run ./cmd/zedge-bench -zedge $(BIN) $(BENCH_ARGS)
+
+clean:
+	rm -rf bin
