@@ -18,6 +18,13 @@ var (
 	ErrCannotConfirmSub = errors.New("unable to confirm subscription") // 400 "Unable to confirm subscription"
 	ErrForbidden        = errors.New("not authorized")                 // 403 "Not authorized"
 	ErrUnavailable      = errors.New("service unavailable")            // 503 "Service temporarily unavailable"
+
+	// ErrBadQueueName: the queue name or project ID is malformed. 400 "Invalid queue identification" (Zaqar's
+	// hook-level title; the description is always "The format of the submitted queue name or project id is not
+	// valid."). Every queue-scoped Service method checks names itself, so a transport need not.
+	ErrBadQueueName = errors.New("invalid queue identification")
+	// ErrBadClientID: a Client-ID that is not a UUID (ParseClientID). 400 "Wrong UUID value".
+	ErrBadClientID = errors.New("wrong uuid value")
 )
 
 // Error is a domain error: a kind (one of the sentinels above), the description a client is shown (Zaqar's
