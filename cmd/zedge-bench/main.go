@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const targetReference = "canned-201"
+
+// Config is the harness's configuration (flags).
+type Config struct {
+	Zedge          string        // path of the zedge binary
+	Short          bool          // short runs (also BENCH_SHORT=1)
+	JSON           string        // write the report here as JSON too
+	Workloads      []string      // names from workloads
+	Conns          int           // connections per workload
+	Queues         int           // queues the connections are spread over
+	Duration       time.Duration // recorded time per workload (0: 3 s short, 15 s full)
+	Warmup         time.Duration // unrecorded time before it (0: 1 s short, 3 s full)
+	Durability     string        // sync|async, passed to zedge
+	Reference      bool          // also measure post1 against the canned-201 server
+	ServerLogLevel string        // zedge's log level during the run
+	MaxRequests    uint64        // per workload, a bound on recorded requests
+	Prefill        int           // messages posted before claim/list workloads (0: a default per workload)
+	BodySize       int           // approximate bytes of each message body
+}
+
+// DefaultConfig returns the full-run defaults.
+func DefaultConfig() Config {
+	return Config{
+		Zedge:          "bin/zedge",
+		Workloads:      strings.Split(defaultWorkloadSet, ","),
+		Conns:          32,
+		Queues:         8,
+		Durability:     "sync",
+		Reference:      true,
+		ServerLogLevel: "warn",
+		MaxRequests:    50_000_000,
+		BodySize:       100,
+	}
+}
+
+// resolve fills the values that depend on -short.
+func (c *Config) resolve() {
+	if c.Duration == 0 {
+		c.Duration = 15 * time.Second
+		if c.Short {
+			c.Duration = 3 * time.Second
+		}
+	}
+	if c.Warmup == 0 {
+		c.Warmup = 3 * time.Second
+		if c.Short {
+			c.Warmup = time.Second
+		}
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Workloads) == 0 {
+		errs = append(errs, errors.New("no workloads"))
+	}
+	for _, w := range c.Workloads {
+		if _, ok := workloads[w]; !ok {
+			errs = append(errs, fmt.Errorf("unknown workload %q (known: %s)", w, defaultWorkloadSet))
+		}
+	}
+	if c.Conns < 1 || c.Conns > 4096 {
+		errs = append(errs, fmt.Errorf("-conns %d: need 1..4096", c.Conns))
+	}
+	if c.Queues < 1 || c.Queues > c.Conns {
+		errs = append(errs, fmt.Errorf("-queues %d: need 1..conns (%d)", c.Queues, c.Conns))
+	}
+	if c.Duration <= 0 || c.Duration > time.Hour || c.Warmup < 0 || c.Warmup > 10*time.Minute {
+		errs = append(errs, errors.New("-duration must be in (0, 1h] and -warmup in [0, 10m]"))
+	}
+	if c.Durability != "sync" && c.Durability != "async" {
+		errs = append(errs, fmt.Errorf("-durability %q: need sync or async", c.Durability))
+	}
+	if c.MaxRequests == 0 {
+		errs = append(errs, errors.New("-max-requests must be positive"))
+	}
+	if c.Prefill < 0 || c.Prefill > 10_000_000 {
+		errs = append(errs, errors.New("-prefill must be in [0, 10M]"))
+	}
+	if c.BodySize < 1 || c.BodySize > 20_000 {
+		errs = append(errs, errors.New("-body-size must be in [1, 20000] (ten of them must fit a 256 KiB POST)"))
+	}
+	if _, err := os.Stat(c.Zedge); err != nil {
+		errs = append(errs, fmt.Errorf("-zedge: %w (build it first: make build)", err))
+	}
+	return errors.Join(errs...)
+}
+
+// prefillFor is the number of messages to post before a workload.
+func (c Config) prefillFor(workload string) int {
+	switch workload {
+	case workloadClaimAck:
+		if c.Prefill > 0 {
+			return c.Prefill
+		}
+		if c.Short {
+			return 40_000
+		}
+		return 200_000
+	case workloadList10:
+		if c.Prefill > 0 {
+			return min(c.Prefill, 20*c.Conns)
+		}
+		return 20 * c.Conns
+	}
+	return 0
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "zedge-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("zedge-bench", flag.ContinueOnError)
+	fs.StringVar(&cfg.Zedge, "zedge", cfg.Zedge, "path of the zedge binary")
+	fs.BoolVar(&cfg.Short, "short", os.Getenv("BENCH_SHORT") == "1", "short runs (also BENCH_SHORT=1)")
+	fs.StringVar(&cfg.JSON, "json", "", "also write the report as JSON to this file")
+	workloadList := fs.String("workloads", defaultWorkloadSet, "comma-separated workloads")
+	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections per workload")
+	fs.IntVar(&cfg.Queues, "queues", cfg.Queues, "queues the connections are spread over (1: all on one queue)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "recorded time per workload (default 15s, 3s with -short)")
+	fs.DurationVar(&cfg.Warmup, "warmup", 0, "unrecorded warm-up per workload (default 3s, 1s with -short)")
+	fs.StringVar(&cfg.Durability, "durability", cfg.Durability, "zedge store durability: sync or async")
+	fs.BoolVar(&cfg.Reference, "reference", cfg.Reference, "measure post1 against a canned-201 fasthttp server too")
+	fs.StringVar(&cfg.ServerLogLevel, "server-log-level", cfg.ServerLogLevel, "zedge log level during the run")
+	fs.Uint64Var(&cfg.MaxRequests, "max-requests", cfg.MaxRequests, "bound on recorded requests per workload")
+	fs.IntVar(&cfg.Prefill, "prefill", 0, "messages posted before claim/list workloads (0: default)")
+	fs.IntVar(&cfg.BodySize, "body-size", cfg.BodySize, "approximate bytes per message body")
+
+	// Child modes: the harness re-executes itself for the load and the reference server.
+	loadMode := fs.Bool("load", false, "internal: run one workload as the load process")
+	refMode := fs.Bool("reference-server", false, "internal: run the canned-201 server")
+	var lc loadConfig
+	fs.StringVar(&lc.Target, "target", "", "internal: host:port to load")
+	fs.StringVar(&lc.Run, "run", "r", "internal: queue name tag")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Workloads = strings.Split(*workloadList, ",")
+	cfg.resolve()
+
+	switch {
+	case *refMode:
+		return runReferenceServer()
+	case *loadMode:
+		if len(cfg.Workloads) != 1 || lc.Target == "" {
+			return errors.New("-load needs -target and exactly one workload")
+		}
+		lc.Workload, lc.Conns, lc.Queues = cfg.Workloads[0], cfg.Conns, cfg.Queues
+		lc.Warmup, lc.Duration, lc.MaxReqs = cfg.Warmup, cfg.Duration, cfg.MaxRequests
+		lc.Prefill, lc.BodySize, lc.Project = cfg.Prefill, cfg.BodySize, "bench"
+		return runLoad(lc, os.Stdout)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return orchestrate(cfg)
+}
+
+// orchestrate runs every workload against a fresh zedge (and post1 against the reference), prints the table and
+// writes the JSON.
+func orchestrate(cfg Config) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "zedge-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	rep := newReport(cfg)
+
+	if cfg.Reference {
+		ref, err := startChild(targetReference, exec.Command(self, "-reference-server"), work)
+		if err != nil {
+			return err
+		}
+		res, err := measure(cfg, self, ref, workloadPost1, "", 0)
+		stopErr := ref.stop()
+		if err != nil {
+			return err
+		}
+		if stopErr != nil {
+			return stopErr
+		}
+		res.Target = targetReference
+		rep.Results = append(rep.Results, res)
+	}
+
+	for i, wl := range cfg.Workloads {
+		dataDir := filepath.Join(work, fmt.Sprintf("data-%d", i))
+		cmd := exec.Command(cfg.Zedge, "serve")
+		cmd.Env = append(os.Environ(),
+			"ZEDGE_HTTP_ADDR=127.0.0.1:0",
+			"ZEDGE_DATA_DIR="+dataDir,
+			"ZEDGE_STORE=badger",
+			"ZEDGE_DURABILITY="+cfg.Durability,
+			"ZEDGE_LOG_LEVEL="+cfg.ServerLogLevel,
+		)
+		z, err := startChild(fmt.Sprintf("zedge-%d", i), cmd, work)
+		if err != nil {
+			return err
+		}
+		res, err := measure(cfg, self, z, wl, dataDir, cfg.prefillFor(wl))
+		stopErr := z.stop()
+		if err != nil {
+			return err
+		}
+		if stopErr != nil {
+			return stopErr
+		}
+		res.Target = "zedge"
+		res.Durability = cfg.Durability
+		if res.Exhausted {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("* %s ran out of its %d pre-filled messages before the end; "+
+				"its rates cover %.1fs (raise -prefill)", wl, res.Prefilled, res.Elapsed))
+		}
+		rep.Results = append(rep.Results, res)
+		_ = os.RemoveAll(dataDir)
+	}
+
+	rep.applyCeiling()
+	fmt.Printf("zedge-bench: %d connections, %d queues, %s recorded after %s warm-up, durability %s, %d CPUs, %s\n",
+		cfg.Conns, cfg.Queues, cfg.Duration, cfg.Warmup, cfg.Durability, rep.CPUs, rep.GoVersion)
+	if err := rep.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if cfg.JSON != "" {
+		if err := rep.WriteJSON(cfg.JSON); err != nil {
+			return err
+		}
+		fmt.Println("wrote", cfg.JSON)
+	}
+	return nil
+}
+
+// measure runs one load process against srv and samples the server's CPU time over exactly the recorded window.
+func measure(cfg Config, self string, srv *child, workload, dataDir string, prefill int) (Result, error) {
+	fmt.Fprintf(os.Stderr, "zedge-bench: %s against %s (%d connections, %s)...\n", workload, srv.name, cfg.Conns, cfg.Duration)
+	args := []string{
+		"-load", "-target", srv.addr, "-workloads", workload,
+		"-conns", strconv.Itoa(cfg.Conns), "-queues", strconv.Itoa(cfg.Queues),
+		"-duration", cfg.Duration.String(), "-warmup", cfg.Warmup.String(),
+		"-max-requests", strconv.FormatUint(cfg.MaxRequests, 10), "-prefill", strconv.Itoa(prefill),
+		"-body-size", strconv.Itoa(cfg.BodySize), "-run", strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return Result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var cpuStart, cpuEnd float64
+	var gotResult bool
+	var readErr error
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == markMeasureStart:
+			cpuStart, readErr = cpuSeconds(srv.pid)
+		case line == markMeasureEnd:
+			cpuEnd, readErr = cpuSeconds(srv.pid)
+		case strings.HasPrefix(line, markResult):
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, markResult)), &res.LoadResult); err != nil {
+				readErr = fmt.Errorf("load result: %w", err)
+			}
+			gotResult = true
+		default:
+			fmt.Fprintln(os.Stderr, line)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return Result{}, fmt.Errorf("load process for %s: %w", workload, err)
+	}
+	if readErr != nil {
+		return Result{}, readErr
+	}
+	if !gotResult {
+		return Result{}, fmt.Errorf("load process for %s printed no result", workload)
+	}
+	res.ServerCPU = cpuEnd - cpuStart
+	res.ServerRSS, res.ServerHWM, err = memoryBytes(srv.pid)
+	if err != nil {
+		return Result{}, err
+	}
+	if dataDir != "" {
+		if res.DataDir, err = diskUsage(dataDir); err != nil {
+			return Result{}, err
+		}
+	}
+	res.fill()
+	return res, nil
+}
