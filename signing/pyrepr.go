@@ -1,0 +1,315 @@
+package signing
+
+import (
+	"encoding/json"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Zaqar's error texts embed Python reprs ("Invalid paths: {'foo'}", "Unable to parse date string 'x'"), so the
+// few reprs those texts need are rebuilt here for values decoded from JSON.
+
+// pyStrRepr renders s the way Python's repr(str) does: single quotes unless the text holds a single quote and
+// no double quote, backslash escapes for the quote, backslash, \t \n \r, and \x.. \u.... \U........ for
+// characters Python does not print. Bytes that are not UTF-8 come out as \x.. (Python never sees them).
+func pyStrRepr(s string) string {
+	quote := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte(quote)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(`\x`)
+			b.WriteString(hex2(s[i]))
+			i++
+			continue
+		}
+		i += size
+		switch {
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteString(hex2(byte(r)))
+		case unicode.IsPrint(r):
+			// Go's IsPrint (L, M, N, P, S and the ASCII space) is Python's str.isprintable.
+			b.WriteRune(r)
+		case r < 0x100:
+			b.WriteString(`\x`)
+			b.WriteString(hex2(byte(r)))
+		case r < 0x10000:
+			b.WriteString(`\u`)
+			b.WriteString(leftPad(strconv.FormatInt(int64(r), 16), 4))
+		default:
+			b.WriteString(`\U`)
+			b.WriteString(leftPad(strconv.FormatInt(int64(r), 16), 8))
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
+
+func hex2(c byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[c>>4], digits[c&15]})
+}
+
+func leftPad(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat("0", n-len(s)) + s
+}
+
+// pyRepr renders a JSON-decoded value as Python would after json.loads: str, int, float, True/False/None,
+// list, dict. Numbers are best given as json.Number (json.Decoder.UseNumber) so that 1 and 1.0 stay apart.
+func pyRepr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case string:
+		return pyStrRepr(x)
+	case json.Number:
+		if isJSONIntLiteral(string(x)) {
+			return normaliseIntLiteral(string(x))
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return string(x)
+		}
+		return pyFloatRepr(f)
+	case float64:
+		return pyFloatRepr(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyRepr(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case []string:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyStrRepr(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := sortedKeys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyStrRepr(k) + ": " + pyRepr(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	default:
+		return "<unsupported>"
+	}
+}
+
+// pySetRepr renders a Python set of the given elements. Python's order follows string hashes, which are
+// randomised per process, so zedge sorts the reprs to stay deterministic.
+func pySetRepr(elems []any) string {
+	reprs := make([]string, 0, len(elems))
+	for _, e := range elems {
+		r := pyRepr(e)
+		if !slices.Contains(reprs, r) {
+			reprs = append(reprs, r)
+		}
+	}
+	slices.Sort(reprs)
+	return "{" + strings.Join(reprs, ", ") + "}"
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// pyFloatRepr is Python's repr(float): the shortest round-trip digits, positional for exponents -4..15 with at
+// least one fractional digit, otherwise d.ddde+XX.
+func pyFloatRepr(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // e.g. -1.2345e+17
+	mant, expText, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expText)
+	if exp < -4 || exp >= 16 {
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return mant + "e" + sign + leftPad(strconv.Itoa(exp), 2)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// isJSONIntLiteral reports whether a JSON number literal has neither fraction nor exponent, which is when
+// Python's json module makes an int of it.
+func isJSONIntLiteral(s string) bool { return s != "" && !strings.ContainsAny(s, ".eE") }
+
+func normaliseIntLiteral(s string) string {
+	if n, ok := new(big.Int).SetString(s, 10); ok {
+		return n.String()
+	}
+	return s
+}
+
+// pyTruthy is Python's truth value of a JSON-decoded value: None, False, 0, 0.0, "", [] and {} are false.
+func pyTruthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return err != nil || f != 0
+	case float64:
+		return x != 0
+	case int:
+		return x != 0
+	case int64:
+		return x != 0
+	case []any:
+		return len(x) > 0
+	case []string:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	default:
+		return true
+	}
+}
+
+// pyTypeName is Python's type(v).__name__ for a JSON-decoded value.
+func pyTypeName(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case string:
+		return "str"
+	case json.Number:
+		if isJSONIntLiteral(string(x)) {
+			return "int"
+		}
+		return "float"
+	case float64:
+		return "float"
+	case int, int64:
+		return "int"
+	case []any, []string:
+		return "list"
+	case map[string]any:
+		return "dict"
+	default:
+		return "object"
+	}
+}
+
+// maxPyIntDigits is CPython's default limit for int(str) (sys.int_info.str_digits_check_threshold); past it
+// int() raises ValueError, which Zaqar's integer check swallows.
+const maxPyIntDigits = 4300
+
+// pyIntText reports whether Python's int(s) accepts s and, if so, the decimal text of the value: surrounding
+// Python whitespace, an optional sign, decimal digits of any script, and single underscores between digits.
+func pyIntText(s string) (text string, ok bool) {
+	s = strings.TrimFunc(s, isPySpace)
+	negative := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		negative = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" {
+		return "", false
+	}
+	digits := make([]byte, 0, len(s))
+	prevUnderscore := true // forbids a leading underscore
+	for _, r := range s {
+		if r == '_' {
+			if prevUnderscore {
+				return "", false
+			}
+			prevUnderscore = true
+			continue
+		}
+		d, isDigit := decimalValue(r)
+		if !isDigit {
+			return "", false
+		}
+		digits = append(digits, '0'+d)
+		prevUnderscore = false
+	}
+	if prevUnderscore || len(digits) > maxPyIntDigits {
+		return "", false
+	}
+	trimmed := strings.TrimLeft(string(digits), "0")
+	if trimmed == "" {
+		return "0", true
+	}
+	if negative {
+		return "-" + trimmed, true
+	}
+	return trimmed, true
+}
+
+// decimalValue is the value of a Unicode decimal digit (category Nd). Unicode encodes every decimal digit in
+// contiguous runs of ten starting at zero, so the value is the offset from the start of the run, modulo ten
+// (runs such as the mathematical digits sit back to back).
+func decimalValue(r rune) (byte, bool) {
+	if r >= '0' && r <= '9' {
+		return byte(r - '0'), true
+	}
+	if !unicode.IsDigit(r) {
+		return 0, false
+	}
+	start := r
+	for start > 0 && unicode.IsDigit(start-1) {
+		start--
+	}
+	return byte((r - start) % 10), true
+}
+
+// isPySpace is Python's str.isspace for one character: Go's unicode.IsSpace plus the ASCII separators
+// U+001C..U+001F, which Python also strips.
+func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }

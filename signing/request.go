@@ -1,0 +1,295 @@
+package signing
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Header names of the Zaqar credential form. Lookups are case-insensitive on the wire; these are Zaqar's
+// spellings.
+const (
+	HeaderSignature = "URL-Signature"
+	HeaderExpires   = "URL-Expires"
+	HeaderMethods   = "URL-Methods"
+	HeaderPaths     = "URL-Paths"
+)
+
+// Query parameter names of the plain-URL credential form (zedge only; Zaqar reads headers only).
+const (
+	QuerySignature = "signature"
+	QueryExpires   = "expires"
+	QueryMethods   = "methods"
+	QueryPaths     = "paths"
+)
+
+// Bounds on what a verifier will look at, so a hostile request costs little.
+const (
+	// MaxCredentialLength bounds each of the four credential values, in bytes.
+	MaxCredentialLength = 4096
+	// MaxGrantElements bounds the methods and the paths a credential may list.
+	MaxGrantElements = 32
+)
+
+// Credentials are the four values of a signed request as the client sent them: Methods and Paths
+// comma-joined, Expires as returned by the share call.
+type Credentials struct {
+	Signature string
+	Expires   string
+	Methods   string
+	Paths     string
+	// Present reports that at least one of the four values was non-empty: the request means to be a signed
+	// one and must then verify (an empty signature is refused, not skipped).
+	Present bool
+}
+
+// CredentialsFromHeaders reads the URL-* headers through get, which returns a header's value or "" (for
+// example http.Header.Get, or a fasthttp Peek turned into a string).
+func CredentialsFromHeaders(get func(name string) string) Credentials {
+	c := Credentials{
+		Signature: get(HeaderSignature),
+		Expires:   get(HeaderExpires),
+		Methods:   get(HeaderMethods),
+		Paths:     get(HeaderPaths),
+	}
+	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	return c
+}
+
+// CredentialsFromQuery reads the query form through values, which returns every value of a query key (for
+// example url.Values indexing, or fasthttp's PeekMulti). Blank values count as absent, as everywhere in the
+// API. methods and paths may be comma-joined, repeated, or both; a repeated signature or expires is refused
+// with ErrCredentialsMalformed, since it is not clear which one was meant.
+func CredentialsFromQuery(values func(key string) []string) (Credentials, error) {
+	var c Credentials
+	var err error
+	if c.Signature, err = singleValue(values(QuerySignature)); err != nil {
+		return Credentials{}, fmt.Errorf("%w: %s repeated", ErrCredentialsMalformed, QuerySignature)
+	}
+	if c.Expires, err = singleValue(values(QueryExpires)); err != nil {
+		return Credentials{}, fmt.Errorf("%w: %s repeated", ErrCredentialsMalformed, QueryExpires)
+	}
+	c.Methods = joinNonBlank(values(QueryMethods))
+	c.Paths = joinNonBlank(values(QueryPaths))
+	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	return c, nil
+}
+
+// CredentialsFromValues is CredentialsFromQuery over url.Values.
+func CredentialsFromValues(q url.Values) (Credentials, error) {
+	return CredentialsFromQuery(func(key string) []string { return q[key] })
+}
+
+var errRepeated = fmt.Errorf("%w: repeated value", ErrCredentialsMalformed)
+
+func singleValue(vs []string) (string, error) {
+	var found string
+	for _, v := range vs {
+		if v == "" {
+			continue
+		}
+		if found != "" {
+			return "", errRepeated
+		}
+		found = v
+	}
+	return found, nil
+}
+
+func joinNonBlank(vs []string) string {
+	var b strings.Builder
+	for _, v := range vs {
+		if v == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// SignedRequest is what VerifyRequest needs of an incoming request.
+type SignedRequest struct {
+	// Method is the HTTP method (GET, POST, ...).
+	Method string
+	// Path is the request path exactly as the router matches it (decoded, without the query).
+	Path string
+	// Project is the X-Project-ID header; empty when absent (then signed as "None").
+	Project string
+	Credentials
+}
+
+// Verified is the outcome of a successful VerifyRequest.
+type Verified struct {
+	// Grant is what the URL allows: paths and methods sorted, the expiry in UTC.
+	Grant URLGrant
+	// KeyID names the ring key that verified the signature.
+	KeyID string
+
+	signature string
+}
+
+// Fingerprint identifies the signed URL for the server's revocation list and for logs (see Fingerprint).
+func (v Verified) Fingerprint() string { return Fingerprint(v.signature) }
+
+// VerifyRequest checks a signed request before any store access, in this order: the method is granted, the
+// path is covered, the expiry parses and lies after now, and the signature matches a key of the ring
+// (constant-time, primary key first). It returns the first failure as one of ErrNoURLKey,
+// ErrSignatureMissing, ErrCredentialsMalformed, ErrMethodNotAllowed, ErrPathNotAllowed, ErrExpiresInvalid,
+// ErrSignatureExpired, ErrSignatureMalformed or ErrSignatureMismatch (all a bare 404 in Zaqar's API).
+//
+// Methods and paths are split on "," without trimming, as Zaqar does. A path is covered when it equals a
+// granted path or continues it after a "/" (so .../messages covers .../messages/{id}); unlike Zaqar's
+// unanchored regular-expression search, a grant for queue q never covers queue q2 or q.x. A request path
+// with empty, "." or ".." segments is never covered. Methods or paths holding a backslash are refused:
+// zedge never signs them, and they are what could smuggle a literal \n separator into the signed text.
+func VerifyRequest(ring *KeyRing, req SignedRequest, now time.Time) (Verified, error) {
+	if ring == nil || len(ring.keys) == 0 {
+		return Verified{}, ErrNoURLKey
+	}
+	c := req.Credentials
+	if c.Signature == "" {
+		return Verified{}, ErrSignatureMissing
+	}
+	if len(c.Signature) > MaxCredentialLength || len(c.Expires) > MaxCredentialLength ||
+		len(c.Methods) > MaxCredentialLength || len(c.Paths) > MaxCredentialLength {
+		return Verified{}, fmt.Errorf("%w: value too long", ErrCredentialsMalformed)
+	}
+	var methodBuf, pathBuf [8]string
+	methods, ok1 := splitList(methodBuf[:0], c.Methods)
+	paths, ok2 := splitList(pathBuf[:0], c.Paths)
+	if !ok1 || !ok2 {
+		return Verified{}, fmt.Errorf("%w: more than %d methods or paths", ErrCredentialsMalformed, MaxGrantElements)
+	}
+	if !slices.Contains(methods, req.Method) {
+		return Verified{}, ErrMethodNotAllowed
+	}
+	if !pathCovered(paths, req.Path) {
+		return Verified{}, ErrPathNotAllowed
+	}
+	if strings.IndexByte(c.Methods, '\\') >= 0 || strings.IndexByte(c.Paths, '\\') >= 0 {
+		return Verified{}, fmt.Errorf("%w: backslash in methods or paths", ErrCredentialsMalformed)
+	}
+	if c.Expires == "" {
+		return Verified{}, fmt.Errorf("%w: missing", ErrExpiresInvalid)
+	}
+	expires, err := ParseExpires(c.Expires, now)
+	if err != nil {
+		if errors.Is(err, ErrExpiresPast) {
+			return Verified{}, ErrSignatureExpired
+		}
+		return Verified{}, fmt.Errorf("%w: %s", ErrExpiresInvalid, err.Error())
+	}
+	var want [sha256.Size]byte
+	if !decodeLowerHex(want[:], c.Signature) {
+		return Verified{}, ErrSignatureMalformed
+	}
+	slices.Sort(methods)
+	slices.Sort(paths)
+	keyID, ok := ring.matchSignature(paths, methods, req.Project, expires, &want)
+	if !ok {
+		return Verified{}, ErrSignatureMismatch
+	}
+	return Verified{
+		Grant: URLGrant{
+			Paths:   slices.Clone(paths),
+			Methods: slices.Clone(methods),
+			Project: req.Project,
+			Expires: expires,
+		},
+		KeyID:     keyID,
+		signature: c.Signature,
+	}, nil
+}
+
+// splitList is Python's s.split(","): n+1 elements for n commas, empty elements kept. It fails past
+// MaxGrantElements.
+func splitList(dst []string, s string) ([]string, bool) {
+	for {
+		if len(dst) == MaxGrantElements {
+			return nil, false
+		}
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			return append(dst, s), true
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
+}
+
+// pathCovered reports whether some granted path covers the request path (see VerifyRequest).
+func pathCovered(granted []string, path string) bool {
+	if !cleanPath(path) {
+		return false
+	}
+	for _, g := range granted {
+		if g == "" {
+			continue
+		}
+		if path == g || (len(path) > len(g) && path[len(g)] == '/' && path[:len(g)] == g) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanPath reports whether an absolute path has no empty, "." or ".." segment, so that prefix matching
+// means what it says. A final "/" (an empty last segment) is also refused.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for p != "" {
+		p = p[1:] // drop the "/"
+		i := strings.IndexByte(p, '/')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+		p = p[i:]
+	}
+	return true
+}
+
+// decodeLowerHex decodes exactly len(dst)*2 lower-case hex digits. Zaqar compares the hex strings exactly, so
+// upper-case digits do not verify there either.
+func decodeLowerHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, lo := lowerHexValues[s[2*i]], lowerHexValues[s[2*i+1]]
+		if hi|lo == 0xff {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+// lowerHexValues maps '0'-'9' and 'a'-'f' to their values and every other byte to 0xff.
+var lowerHexValues = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()
