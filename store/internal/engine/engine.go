@@ -1,0 +1,417 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/btree"
+	"github.com/zedge-io/zedge/store"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Log persists changes; nil keeps everything in memory only.
+	Log Log
+	// Bodies reads bodies back from storage; nil means the engine keeps every body in memory.
+	Bodies BodyLoader
+	// FirstSeq is the first message sequence to hand out (restored engines pass one past every sequence ever
+	// used). Zero means 1.
+	FirstSeq uint64
+	// ReapInterval is how often expired entries are dropped from memory; zero disables the reaper goroutine
+	// (operations still drop the expired messages of the queue they touch).
+	ReapInterval time.Duration
+	// WallClockExpiry makes the reaper use at least the wall clock, for backends whose storage expires data by
+	// wall time anyway.
+	WallClockExpiry bool
+	// Logger receives reaper diagnostics; nil discards.
+	Logger *slog.Logger
+}
+
+// Engine implements the store.Store semantics in memory. It is safe for concurrent use.
+type Engine struct {
+	log        Log
+	bodies     BodyLoader
+	keepBodies bool
+	wallClock  bool
+	logger     *slog.Logger
+
+	seq atomic.Uint64 // the next sequence number
+
+	mu       sync.RWMutex
+	projects map[string]*project
+
+	subMu sync.Mutex
+	subs  map[subKey]*subSet
+
+	lastNow atomic.Int64
+	closed  atomic.Bool
+	failed  atomic.Pointer[error]
+
+	stop     chan struct{}
+	reaperWG sync.WaitGroup
+}
+
+type project struct {
+	queues map[string]*queue
+	byName *btree.BTreeG[*queue]
+}
+
+// item is a message in a queue's sequence-ordered tree.
+type item struct {
+	seq uint64
+	m   *Msg
+}
+
+func itemLess(a, b item) bool { return a.seq < b.seq }
+
+type queue struct {
+	mu      sync.Mutex
+	project string
+	name    string
+	created int64
+	meta    atomic.Pointer[[]byte]
+	deleted bool
+	createT Ticket
+
+	msgs    *btree.BTreeG[item]
+	expiry  expiryHeap
+	claims  map[string]*claim
+	pending []pendingPost
+
+	// Every message with a sequence below freeFrom is unclaimable until freeUntil (a claim ends or a delay
+	// elapses); claims and pops start there. freeFrom 0 means "scan from the head".
+	freeFrom  uint64
+	freeUntil int64
+}
+
+type pendingPost struct {
+	t    Ticket
+	msgs []*Msg
+}
+
+type claim struct {
+	ClaimRec
+	msgs []uint64
+}
+
+// New builds an engine and starts its reaper.
+func New(opts Options) *Engine {
+	e := &Engine{
+		log:        opts.Log,
+		bodies:     opts.Bodies,
+		keepBodies: opts.Bodies == nil,
+		wallClock:  opts.WallClockExpiry,
+		logger:     opts.Logger,
+		projects:   make(map[string]*project),
+		subs:       make(map[subKey]*subSet),
+		stop:       make(chan struct{}),
+	}
+	if e.log == nil {
+		e.log = nopLog{}
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	first := opts.FirstSeq
+	if first == 0 {
+		first = 1
+	}
+	e.seq.Store(first)
+	if opts.ReapInterval > 0 {
+		e.reaperWG.Add(1)
+		go e.reapLoop(opts.ReapInterval)
+	}
+	return e
+}
+
+// Close stops the reaper and makes every later call fail with store.ErrClosed. It does not close the Log.
+// A second Close returns store.ErrClosed.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return store.ErrClosed
+	}
+	close(e.stop)
+	e.reaperWG.Wait()
+	return nil
+}
+
+// Health reports store.ErrClosed after Close and the persistence failure after a failed write.
+func (e *Engine) Health(ctx context.Context) error {
+	if e.closed.Load() {
+		return store.ErrClosed
+	}
+	if p := e.failed.Load(); p != nil {
+		return *p
+	}
+	return ctx.Err()
+}
+
+// NextSeq returns the sequence the next message will get (for backends that persist a lease).
+func (e *Engine) NextSeq() uint64 { return e.seq.Load() }
+
+// enter is the gate of every call: closed, failed or cancelled calls stop here. It also advances the reaper's
+// clock.
+func (e *Engine) enter(ctx context.Context, now time.Time) error {
+	if e.closed.Load() {
+		return store.ErrClosed
+	}
+	if p := e.failed.Load(); p != nil {
+		return *p
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !now.IsZero() {
+		n := now.UnixNano()
+		// Only move the shared clock when it is noticeably behind, to keep its cache line quiet.
+		if last := e.lastNow.Load(); n > last+int64(10*time.Millisecond) {
+			e.lastNow.CompareAndSwap(last, n)
+		}
+	}
+	return nil
+}
+
+// wait waits for a ticket; a persistence failure fails the engine for good.
+func (e *Engine) wait(t Ticket) error {
+	err := t.Wait()
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, store.ErrClosed) {
+		return err
+	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		err = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	e.failed.CompareAndSwap(nil, &err)
+	return err
+}
+
+func (e *Engine) nextSeq() uint64 { return e.seq.Add(1) - 1 }
+
+func newQueue(project, name string, created int64, meta []byte) *queue {
+	q := &queue{
+		project: project,
+		name:    name,
+		created: created,
+		msgs:    btree.NewG(32, itemLess),
+		claims:  make(map[string]*claim),
+		createT: doneTicket{},
+	}
+	q.meta.Store(&meta)
+	return q
+}
+
+func (q *queue) metadata() []byte { return *q.meta.Load() }
+
+func (q *queue) export() store.Queue {
+	return store.Queue{Name: q.name, Metadata: q.metadata(), Created: unixTime(q.created)}
+}
+
+// lookup returns the published queue or nil.
+func (e *Engine) lookup(projectName, name string) *queue {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if p := e.projects[projectName]; p != nil {
+		return p.queues[name]
+	}
+	return nil
+}
+
+// lockQueue returns the live queue, locked. With create it creates a missing queue with the given metadata
+// (persisting it) and reports created; without create a missing queue gives nil.
+func (e *Engine) lockQueue(projectName, name string, create bool, meta []byte, now int64) (q *queue, created bool) {
+	for {
+		if q = e.lookup(projectName, name); q != nil {
+			q.mu.Lock()
+			if !q.deleted {
+				return q, false
+			}
+			q.mu.Unlock()
+			continue
+		}
+		if !create {
+			return nil, false
+		}
+		if q, created = e.createQueue(projectName, name, meta, now); q != nil {
+			return q, created
+		}
+	}
+}
+
+// createQueue creates and returns the queue locked, or returns nil if another caller created it first.
+func (e *Engine) createQueue(projectName, name string, meta []byte, now int64) (*queue, bool) {
+	return e.newQueueLocked(projectName, name, meta, now, true)
+}
+
+// newQueueLocked creates and returns the queue locked, recording it in the log when persist is set, or returns
+// nil if the queue exists.
+func (e *Engine) newQueueLocked(projectName, name string, meta []byte, now int64, persist bool) (*queue, bool) {
+	if len(meta) == 0 {
+		meta = []byte("{}")
+	} else {
+		meta = cloneBytes(meta)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.projects[projectName]
+	if p == nil {
+		p = &project{queues: make(map[string]*queue), byName: btree.NewG(16, func(a, b *queue) bool { return a.name < b.name })}
+		e.projects[projectName] = p
+	}
+	if p.queues[name] != nil {
+		return nil, false
+	}
+	q := newQueue(projectName, name, now, meta)
+	q.mu.Lock() // not yet published: cannot block
+	p.queues[name] = q
+	p.byName.ReplaceOrInsert(q)
+	if persist {
+		b := e.log.Begin()
+		b.PutQueue(projectName, name, &QueueRec{Metadata: meta, Created: now})
+		q.createT = b.Commit()
+	}
+	return q, true
+}
+
+// unpublish removes q from the maps; the caller holds q.mu and has persisted the deletion.
+func (e *Engine) unpublish(q *queue) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.projects[q.project]
+	if p == nil || p.queues[q.name] != q {
+		return
+	}
+	delete(p.queues, q.name)
+	p.byName.Delete(q)
+	if len(p.queues) == 0 {
+		delete(e.projects, q.project)
+	}
+	q.deleted = true
+}
+
+// --- message bookkeeping (caller holds q.mu) ---
+
+func (q *queue) get(seq uint64) *Msg {
+	it, ok := q.msgs.Get(item{seq: seq})
+	if !ok {
+		return nil
+	}
+	return it.m
+}
+
+func (q *queue) insert(m *Msg) {
+	q.msgs.ReplaceOrInsert(item{seq: m.Seq, m: m})
+	q.expiry.push(m)
+}
+
+// remove drops m from memory and from its claim; it records the claim's deletion in b when the claim is left
+// without messages.
+func (q *queue) remove(m *Msg, b Batch) {
+	q.msgs.Delete(item{seq: m.Seq})
+	q.expiry.remove(m)
+	if m.ClaimID == "" {
+		return
+	}
+	c := q.claims[m.ClaimID]
+	if c == nil {
+		return
+	}
+	for i, s := range c.msgs {
+		if s == m.Seq {
+			c.msgs = append(c.msgs[:i], c.msgs[i+1:]...)
+			break
+		}
+	}
+	if len(c.msgs) == 0 {
+		// Like Zaqar's MongoDB driver, a claim ends with its last message; it would otherwise linger in memory
+		// and on disk until it expires.
+		delete(q.claims, c.ID)
+		b.DeleteClaim(q.project, q.name, c.ID)
+	}
+}
+
+// reap drops the messages that expired by now from memory. Storage expires them by itself (or holds nothing).
+func (q *queue) reap(now int64) {
+	for {
+		m := q.expiry.min()
+		if m == nil || m.Expires > now {
+			return
+		}
+		q.expiry.remove(m)
+		q.msgs.Delete(item{seq: m.Seq})
+	}
+}
+
+// reapClaims drops ended claims from memory.
+func (q *queue) reapClaims(now int64) {
+	for id, c := range q.claims {
+		if now >= c.Expires {
+			delete(q.claims, id)
+		}
+	}
+}
+
+// flushPending moves completed posts into the index, in order, stopping at the first incomplete one. Tickets
+// complete in order, so a completed ticket means every earlier one has completed too.
+func (q *queue) flushPending() {
+	n := 0
+	for ; n < len(q.pending); n++ {
+		p := q.pending[n]
+		if !p.t.Done() {
+			break
+		}
+		if !q.deleted && p.t.Wait() == nil {
+			for _, m := range p.msgs {
+				q.insert(m)
+			}
+		}
+	}
+	if n == 0 {
+		return
+	}
+	rest := copy(q.pending, q.pending[n:])
+	clear(q.pending[rest:])
+	q.pending = q.pending[:rest]
+}
+
+// bodies returns the bodies of msgs (loading them when the engine does not keep them); a nil entry means the
+// storage no longer has the message.
+func (e *Engine) bodiesOf(q *queue, msgs []*Msg) ([][]byte, error) {
+	out := make([][]byte, len(msgs))
+	if e.keepBodies {
+		for i, m := range msgs {
+			out[i] = m.Body
+			if out[i] == nil {
+				out[i] = []byte{}
+			}
+		}
+		return out, nil
+	}
+	if len(msgs) == 0 {
+		return out, nil
+	}
+	seqs := make([]uint64, len(msgs))
+	for i, m := range msgs {
+		seqs[i] = m.Seq
+	}
+	if err := e.bodies.LoadBodies(q.project, q.name, seqs, out); err != nil {
+		if errors.Is(err, store.ErrClosed) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: reading message bodies: %w", store.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+type subKey struct{ project, queue string }
+
+// subSet holds a queue's subscriptions ordered by ID.
+type subSet struct {
+	subs []*SubRec
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/zedge-io/zedge/store"
+)
+
+// CreateQueue implements store.Queues.
+func (e *Engine) CreateQueue(ctx context.Context, project, name string, metadata []byte, now time.Time) (bool, error) {
+	if err := e.enter(ctx, now); err != nil {
+		return false, err
+	}
+	q, created := e.lockQueue(project, name, true, metadata, now.UnixNano())
+	t := q.createT
+	q.mu.Unlock()
+	if err := e.wait(t); err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+// GetQueue implements store.Queues.
+func (e *Engine) GetQueue(ctx context.Context, project, name string) (store.Queue, error) {
+	if err := e.enter(ctx, time.Time{}); err != nil {
+		return store.Queue{}, err
+	}
+	q := e.lookup(project, name)
+	if q == nil {
+		return store.Queue{}, fmt.Errorf("queue %q: %w", name, store.ErrNotFound)
+	}
+	return q.export(), nil
+}
+
+// ListQueues implements store.Queues.
+func (e *Engine) ListQueues(ctx context.Context, project, marker string, limit int) ([]store.Queue, error) {
+	if err := e.enter(ctx, time.Time{}); err != nil {
+		return nil, err
+	}
+	out := []store.Queue{}
+	if limit <= 0 {
+		return out, nil
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	p := e.projects[project]
+	if p == nil {
+		return out, nil
+	}
+	p.byName.AscendGreaterOrEqual(&queue{name: marker}, func(q *queue) bool {
+		if q.name == marker {
+			return true
+		}
+		out = append(out, q.export())
+		return len(out) < limit
+	})
+	return out, nil
+}
+
+// CountQueues implements store.Queues.
+func (e *Engine) CountQueues(ctx context.Context, project string) (int, error) {
+	if err := e.enter(ctx, time.Time{}); err != nil {
+		return 0, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if p := e.projects[project]; p != nil {
+		return len(p.queues), nil
+	}
+	return 0, nil
+}
+
+// UpdateQueue implements store.Queues. update runs under the queue's lock and must not call the store.
+func (e *Engine) UpdateQueue(ctx context.Context, project, name string, update func(metadata []byte) ([]byte, error)) ([]byte, error) {
+	if err := e.enter(ctx, time.Time{}); err != nil {
+		return nil, err
+	}
+	q, _ := e.lockQueue(project, name, false, nil, 0)
+	if q == nil {
+		return nil, fmt.Errorf("queue %q: %w", name, store.ErrNotFound)
+	}
+	next, err := update(cloneBytes(q.metadata()))
+	if err != nil {
+		q.mu.Unlock()
+		return nil, err
+	}
+	stored := cloneBytes(next)
+	if len(stored) == 0 {
+		stored = []byte("{}")
+	}
+	q.meta.Store(&stored)
+	b := e.log.Begin()
+	b.PutQueue(project, name, &QueueRec{Metadata: stored, Created: q.created})
+	t := b.Commit()
+	q.mu.Unlock()
+	if err := e.wait(t); err != nil {
+		return nil, err
+	}
+	return cloneBytes(stored), nil
+}
+
+// DeleteQueue implements store.Queues.
+func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
+	if err := e.enter(ctx, time.Time{}); err != nil {
+		return err
+	}
+	q, _ := e.lockQueue(project, name, false, nil, 0)
+	if q == nil {
+		return nil
+	}
+	b := e.log.Begin()
+	q.msgs.Ascend(func(it item) bool {
+		b.DeleteMessage(project, name, it.seq)
+		return true
+	})
+	// Posts still waiting for durability were written before this deletion; delete them too, and flushPending
+	// will drop them because the queue is deleted.
+	for _, p := range q.pending {
+		for _, m := range p.msgs {
+			b.DeleteMessage(project, name, m.Seq)
+		}
+	}
+	for id := range q.claims {
+		b.DeleteClaim(project, name, id)
+	}
+	b.DeleteQueue(project, name)
+	t := b.Commit()
+	// Unpublish only after the deletion is recorded, so a queue re-created under the same name is persisted
+	// after it.
+	e.unpublish(q)
+	q.msgs.Clear(false)
+	q.expiry = nil
+	q.claims = map[string]*claim{}
+	q.mu.Unlock()
+	return e.wait(t)
+}
+
+// Stats implements store.Queues.
+func (e *Engine) Stats(ctx context.Context, project, name string, now time.Time) (store.QueueStats, error) {
+	if err := e.enter(ctx, now); err != nil {
+		return store.QueueStats{}, err
+	}
+	q, _ := e.lockQueue(project, name, false, nil, 0)
+	if q == nil {
+		return store.QueueStats{}, nil
+	}
+	defer q.mu.Unlock()
+	n := now.UnixNano()
+	q.reap(n)
+	st := store.QueueStats{Total: q.msgs.Len()}
+	for _, c := range q.claims {
+		if n >= c.Expires {
+			continue
+		}
+		for _, s := range c.msgs {
+			if m := q.get(s); m != nil && m.ClaimID == c.ID && m.claimed(n) {
+				st.Claimed++
+			}
+		}
+	}
+	if it, ok := q.msgs.Min(); ok {
+		st.Oldest = &store.MessageRef{ID: FormatID(it.seq), Created: unixTime(it.m.Created)}
+	}
+	if it, ok := q.msgs.Max(); ok {
+		st.Newest = &store.MessageRef{ID: FormatID(it.seq), Created: unixTime(it.m.Created)}
+	}
+	return st, nil
+}

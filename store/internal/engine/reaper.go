@@ -1,0 +1,57 @@
+package engine
+
+import "time"
+
+func (e *Engine) reapLoop(every time.Duration) {
+	defer e.reaperWG.Done()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-tick.C:
+			e.Reap()
+		}
+	}
+}
+
+// reapClock is the time expiry is judged by in the background: the latest now any caller passed, or the wall
+// clock when storage expires data by wall time and it is later.
+func (e *Engine) reapClock() int64 {
+	n := e.lastNow.Load()
+	if e.wallClock {
+		n = max(n, time.Now().UnixNano())
+	}
+	return n
+}
+
+// Reap drops expired messages, claims and subscriptions from memory. The reaper goroutine calls it; it is
+// exported for tests and for backends that want to reap at a moment of their choosing.
+func (e *Engine) Reap() {
+	now := e.reapClock()
+	e.mu.RLock()
+	var qs []*queue
+	for _, p := range e.projects {
+		for _, q := range p.queues {
+			qs = append(qs, q)
+		}
+	}
+	e.mu.RUnlock()
+	for _, q := range qs {
+		q.mu.Lock()
+		if !q.deleted {
+			q.reap(now)
+			q.reapClaims(now)
+		}
+		q.mu.Unlock()
+	}
+	e.subMu.Lock()
+	for key, set := range e.subs {
+		set.prune(now)
+		if len(set.subs) == 0 {
+			delete(e.subs, key)
+		}
+	}
+	e.subMu.Unlock()
+}
