@@ -25,6 +25,11 @@
 // Every failure has its own sentinel error for logs and metrics; Zaqar's API answers all of them with a bare
 // 404. Verified.Fingerprint names a URL for the server's revocation list without keeping the signature.
 //
+// Over websocket (spec §9.3) only message actions can use a signed URL (WebsocketActionMethod) and the
+// credentials arrive as a headers object with URL-Methods and URL-Paths as arrays (CredentialsFromWebsocket);
+// the websocket layer passes the queue's messages path to VerifyRequest, so a grant stays within its queue
+// there too (Zaqar checks no path over websocket).
+//
 // # The path rule, and where it differs from Zaqar
 //
 // Zaqar accepts a request when any granted path, used as a regular expression, is found anywhere in the

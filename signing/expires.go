@@ -109,10 +109,6 @@ func pyIntOfNumber(v any) (string, bool) {
 		f = parsed
 	case float64:
 		f = x
-	case int:
-		return strconv.Itoa(x), true
-	case int64:
-		return strconv.FormatInt(x, 10), true
 	default:
 		return "", false
 	}

@@ -101,20 +101,10 @@ func pyRepr(v any) string {
 		return pyFloatRepr(f)
 	case float64:
 		return pyFloatRepr(x)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
 			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case []string:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyStrRepr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
@@ -205,13 +195,7 @@ func pyTruthy(v any) bool {
 		return err != nil || f != 0
 	case float64:
 		return x != 0
-	case int:
-		return x != 0
-	case int64:
-		return x != 0
 	case []any:
-		return len(x) > 0
-	case []string:
 		return len(x) > 0
 	case map[string]any:
 		return len(x) > 0
@@ -236,9 +220,7 @@ func pyTypeName(v any) string {
 		return "float"
 	case float64:
 		return "float"
-	case int, int64:
-		return "int"
-	case []any, []string:
+	case []any:
 		return "list"
 	case map[string]any:
 		return "dict"

@@ -293,3 +293,70 @@ var lowerHexValues = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// WebsocketActionMethod maps a websocket action to the HTTP method a signed URL must grant for it. As in
+// Zaqar, only message actions map; any other action cannot be done with a signed URL.
+func WebsocketActionMethod(action string) (string, bool) {
+	switch action {
+	case "message_list", "message_get", "message_get_many":
+		return "GET", true
+	case "message_post":
+		return "POST", true
+	case "message_delete", "message_delete_many":
+		return "DELETE", true
+	}
+	return "", false
+}
+
+// CredentialsFromWebsocket reads the credentials from the headers object of a websocket request (keys
+// spelled exactly as the URL-* header names). As in Zaqar, URL-Methods and URL-Paths must be JSON arrays of
+// strings: comma-joined strings never verify there, and are refused here with ErrCredentialsMalformed, as are
+// elements holding a comma. Zaqar checks no path over websocket; zedge's websocket layer should still pass
+// the path of the queue the action names (/v2/queues/{q}/messages[/{id}]) to VerifyRequest, so a grant stays
+// within its queue.
+func CredentialsFromWebsocket(headers map[string]any) (Credentials, error) {
+	str := func(key string) (string, error) {
+		switch v := headers[key].(type) {
+		case nil:
+			return "", nil
+		case string:
+			return v, nil
+		}
+		return "", fmt.Errorf("%w: %s is not a string", ErrCredentialsMalformed, key)
+	}
+	list := func(key string) (string, error) {
+		v, present := headers[key]
+		if !present || v == nil {
+			return "", nil
+		}
+		elems, ok := v.([]any)
+		if !ok {
+			return "", fmt.Errorf("%w: %s is not a list", ErrCredentialsMalformed, key)
+		}
+		parts := make([]string, len(elems))
+		for i, e := range elems {
+			s, ok := e.(string)
+			if !ok || strings.IndexByte(s, ',') >= 0 {
+				return "", fmt.Errorf("%w: %s holds a non-string or a comma", ErrCredentialsMalformed, key)
+			}
+			parts[i] = s
+		}
+		return strings.Join(parts, ","), nil
+	}
+	var c Credentials
+	var err error
+	if c.Signature, err = str(HeaderSignature); err != nil {
+		return Credentials{}, err
+	}
+	if c.Expires, err = str(HeaderExpires); err != nil {
+		return Credentials{}, err
+	}
+	if c.Methods, err = list(HeaderMethods); err != nil {
+		return Credentials{}, err
+	}
+	if c.Paths, err = list(HeaderPaths); err != nil {
+		return Credentials{}, err
+	}
+	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	return c, nil
+}

@@ -2,9 +2,12 @@ package signing
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -342,5 +345,92 @@ func TestCredentialsFromQuery(t *testing.T) {
 	}
 	if c, err := CredentialsFromValues(url.Values{"limit": {"5"}, QuerySignature: {""}}); err != nil || c.Present {
 		t.Fatalf("unrelated query: %+v %v", c, err)
+	}
+}
+
+func TestWebsocketCredentials(t *testing.T) {
+	sc := signedPOST(t)
+	headers := map[string]any{
+		HeaderSignature: sc.request.Signature,
+		HeaderExpires:   sc.request.Expires,
+		HeaderMethods:   []any{"POST"},
+		HeaderPaths:     []any{"/v2/queues/telemetry/messages"},
+		"X-Project-ID":  "campus-1",
+		"Client-ID":     "3381af92-2b9e-11e3-b191-71861300734c",
+	}
+	c, err := CredentialsFromWebsocket(headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	method, ok := WebsocketActionMethod("message_post")
+	if !ok || method != "POST" {
+		t.Fatalf("message_post maps to %q", method)
+	}
+	req := SignedRequest{Method: method, Path: "/v2/queues/telemetry/messages", Project: "campus-1", Credentials: c}
+	if _, err := VerifyRequest(sc.ring, req, testNow); err != nil {
+		t.Fatalf("websocket credentials refused: %v", err)
+	}
+	req.Path = "/v2/queues/other/messages"
+	if _, err := VerifyRequest(sc.ring, req, testNow); !errors.Is(err, ErrPathNotAllowed) {
+		t.Fatalf("websocket grant reached another queue: %v", err)
+	}
+
+	for name, edit := range map[string]func(map[string]any){
+		"comma string methods": func(h map[string]any) { h[HeaderMethods] = "POST" },
+		"comma in element":     func(h map[string]any) { h[HeaderPaths] = []any{"/a,/b"} },
+		"number element":       func(h map[string]any) { h[HeaderMethods] = []any{1} },
+		"signature not string": func(h map[string]any) { h[HeaderSignature] = 5 },
+		"expires not string":   func(h map[string]any) { h[HeaderExpires] = []any{} },
+	} {
+		h := maps.Clone(headers)
+		edit(h)
+		if _, err := CredentialsFromWebsocket(h); !errors.Is(err, ErrCredentialsMalformed) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	for action, want := range map[string]string{"message_list": "GET", "message_get": "GET",
+		"message_get_many": "GET", "message_delete": "DELETE", "message_delete_many": "DELETE",
+		"queue_create": "", "claim_create": "", "subscription_create": ""} {
+		if got, ok := WebsocketActionMethod(action); got != want || ok != (want != "") {
+			t.Errorf("%s maps to %q %v", action, got, ok)
+		}
+	}
+}
+
+// One ring serves many requests at once (sync.Pool per key); run with -race.
+func TestKeyRingConcurrentUse(t *testing.T) {
+	ring := testRing(t, URLKey{ID: "new", Secret: []byte("n")}, URLKey{ID: "old", Secret: []byte("test-secret")})
+	oldOnly := testRing(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 200 {
+				g := URLGrant{Paths: []string{fmt.Sprintf("/v2/queues/q%d/messages", i)}, Methods: []string{"POST"},
+					Project: "p", Expires: testNow.Add(time.Duration(j+1) * time.Second)}
+				signer := ring
+				if j%2 == 0 {
+					signer = oldOnly
+				}
+				s, err := signer.Sign(g)
+				if err != nil {
+					errs <- err
+					return
+				}
+				v, err := VerifyRequest(ring, SignedRequest{Method: "POST", Path: g.Paths[0], Project: "p",
+					Credentials: s.Credentials()}, testNow)
+				if err != nil || v.KeyID != map[bool]string{true: "old", false: "new"}[j%2 == 0] {
+					errs <- fmt.Errorf("goroutine %d round %d: key %q err %v", i, j, v.KeyID, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

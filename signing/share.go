@@ -1,9 +1,6 @@
 package signing
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Share names accepted in the paths of a share request, each standing for /v2/queues/{q}/<name>.
 const (
@@ -108,5 +105,5 @@ func Share(ring *KeyRing, queue, project string, body map[string]any, now time.T
 		}
 	}
 
-	return ring.Sign(URLGrant{Paths: paths, Methods: slices.Clip(methods), Project: project, Expires: expires})
+	return ring.Sign(URLGrant{Paths: paths, Methods: methods, Project: project, Expires: expires})
 }

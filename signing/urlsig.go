@@ -139,11 +139,19 @@ func NewKeyRing(primary URLKey, others ...URLKey) (*KeyRing, error) {
 	return r, nil
 }
 
-// PrimaryID is the id of the key that signs.
-func (r *KeyRing) PrimaryID() string { return r.keys[0].id }
+// PrimaryID is the id of the key that signs ("" for a ring not built by NewKeyRing).
+func (r *KeyRing) PrimaryID() string {
+	if r == nil || len(r.keys) == 0 {
+		return ""
+	}
+	return r.keys[0].id
+}
 
 // IDs lists the key ids, primary first.
 func (r *KeyRing) IDs() []string {
+	if r == nil {
+		return nil
+	}
 	ids := make([]string, len(r.keys))
 	for i, k := range r.keys {
 		ids[i] = k.id
@@ -154,8 +162,8 @@ func (r *KeyRing) IDs() []string {
 // Sign issues a signed URL for g with the primary key. Paths and methods come back sorted, the expiry in
 // whole UTC seconds, and no methods means ["GET"]. It refuses grants a verifier could misread: no paths,
 // an empty path or method, a comma or backslash in either (a comma would split differently on the way back,
-// a backslash could forge the literal \n separator), and a zero expiry or one outside years 1..9999. A nil ring fails
-// with ErrKeyMissing ("The `key` can't be None").
+// a backslash could forge the literal \n separator), and a zero expiry or one outside years 1..9999. A nil
+// ring fails with ErrKeyMissing ("The `key` can't be None").
 func (r *KeyRing) Sign(g URLGrant) (SignedURL, error) {
 	if r == nil || len(r.keys) == 0 {
 		return SignedURL{}, invalid(ErrKeyMissing, "The `key` can't be None")
