@@ -47,6 +47,10 @@ type Credentials struct {
 	Present bool
 }
 
+func (c Credentials) anySet() bool {
+	return c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+}
+
 // CredentialsFromHeaders reads the URL-* headers through get, which returns a header's value or "" (for
 // example http.Header.Get, or a fasthttp Peek turned into a string).
 func CredentialsFromHeaders(get func(name string) string) Credentials {
@@ -56,7 +60,7 @@ func CredentialsFromHeaders(get func(name string) string) Credentials {
 		Methods:   get(HeaderMethods),
 		Paths:     get(HeaderPaths),
 	}
-	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	c.Present = c.anySet()
 	return c
 }
 
@@ -75,7 +79,7 @@ func CredentialsFromQuery(values func(key string) []string) (Credentials, error)
 	}
 	c.Methods = joinNonBlank(values(QueryMethods))
 	c.Paths = joinNonBlank(values(QueryPaths))
-	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	c.Present = c.anySet()
 	return c, nil
 }
 
@@ -357,6 +361,6 @@ func CredentialsFromWebsocket(headers map[string]any) (Credentials, error) {
 	if c.Paths, err = list(HeaderPaths); err != nil {
 		return Credentials{}, err
 	}
-	c.Present = c.Signature != "" || c.Expires != "" || c.Methods != "" || c.Paths != ""
+	c.Present = c.anySet()
 	return c, nil
 }
