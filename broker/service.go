@@ -1,9 +1,11 @@
 package broker
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zedge-io/zedge/store"
@@ -23,11 +25,18 @@ func (c Config) Validate() error { return c.Limits.Validate() }
 // Service owns every Zaqar rule. REST, websocket and the MQTT bridge all call it, so no rule is written twice.
 // It is safe for concurrent use.
 type Service struct {
-	store     store.Store
-	limits    Limits
-	now       Clock
-	log       *slog.Logger
-	observers []Observer
+	store  store.Store
+	limits Limits
+	now    Clock
+	log    *slog.Logger
+
+	// observers is copied on write so PostMessages reads it without a lock.
+	observers   []Observer
+	observersMu sync.Mutex
+	observersV  atomic.Pointer[[]Observer]
+
+	// defaults are the reported values of the reserved metadata keys.
+	defaults Metadata
 }
 
 // Option configures a Service.
@@ -53,157 +62,89 @@ func New(st store.Store, cfg Config, opts ...Option) (*Service, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.log = s.log.With("component", "broker")
+	s.defaults = reservedDefaults(s.limits)
+	obs := append([]Observer(nil), s.observers...)
+	s.observersV.Store(&obs)
 	return s, nil
 }
 
 // Limits returns the limits in force (transports use them for size checks before reading a body).
 func (s *Service) Limits() Limits { return s.limits }
 
-// AddObserver registers an observer after construction (for components built after the service).
-func (s *Service) AddObserver(o Observer) { s.observers = append(s.observers, o) }
-
-var errNotImplemented = &Error{Kind: ErrUnavailable, Description: "not implemented yet", Err: errors.New("todo")}
-
-// --- Queues ---
-
-// ListQueues lists the project's queues by name.
-func (s *Service) ListQueues(ctx context.Context, project string, opt QueueListOptions) (QueueList, error) {
-	return QueueList{}, errNotImplemented
+// AddObserver registers an observer after construction (for components built after the service). It is safe to
+// call while requests are being served.
+func (s *Service) AddObserver(o Observer) {
+	s.observersMu.Lock()
+	defer s.observersMu.Unlock()
+	cur := *s.observersV.Load()
+	next := make([]Observer, len(cur)+1)
+	copy(next, cur)
+	next[len(cur)] = o
+	s.observersV.Store(&next)
 }
 
-// CreateQueue creates a queue with the optional metadata body (raw JSON object; empty means none).
-// It reports whether the queue was created (false: it existed, and its metadata is unchanged).
-func (s *Service) CreateQueue(ctx context.Context, project, queue string, body []byte) (bool, error) {
-	return false, errNotImplemented
+// notify tells every observer about a post. Observers are called synchronously, in registration order; a panicking
+// observer is logged and skipped, since the messages are already stored and the post has succeeded.
+func (s *Service) notify(ev PostEvent) {
+	for _, o := range *s.observersV.Load() {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("observer panicked", "observer", fmt.Sprintf("%T", o), "panic", r)
+				}
+			}()
+			o.MessagesPosted(ev)
+		}()
+	}
 }
 
-// GetQueue returns the metadata with reserved defaults filled in (a missing queue gives just the defaults).
-func (s *Service) GetQueue(ctx context.Context, project, queue string) (Metadata, error) {
-	return nil, errNotImplemented
+// unavailable wraps a store failure as a 503 with Zaqar's wording: "<what failed>. Please try again in a few
+// seconds."
+func (s *Service) unavailable(err error, what string) error {
+	s.log.Error("store failure", "op", what, "err", err)
+	return &Error{Kind: ErrUnavailable, Description: what + " Please try again in a few seconds.", Err: err}
 }
 
-// PatchQueue applies a raw Zaqar JSON-patch body and returns the new metadata with defaults filled in.
-func (s *Service) PatchQueue(ctx context.Context, project, queue string, body []byte) (Metadata, error) {
-	return nil, errNotImplemented
+// notFound wraps a store.ErrNotFound with the 404 text of the resource.
+func notFound(err error, format string, args ...any) error {
+	return &Error{Kind: ErrNotFound, Description: fmt.Sprintf(format, args...), Err: err}
 }
 
-// DeleteQueue deletes the queue and its messages; idempotent.
-func (s *Service) DeleteQueue(ctx context.Context, project, queue string) error {
-	return errNotImplemented
+func errQueueNotFound(err error, project, queue string) error {
+	return notFound(err, "Queue %s does not exist for project %s", queue, project)
 }
 
-// QueueStats counts the queue's messages (zeros for a missing queue).
-func (s *Service) QueueStats(ctx context.Context, project, queue string) (QueueStats, error) {
-	return QueueStats{}, errNotImplemented
+// isNotFound reports a store "not found".
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// seconds converts whole seconds to a duration.
+func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
+// pageLimit applies Zaqar's paging rule: 0 means the storage default (10, or the configured maximum if lower),
+// otherwise 1..max. text is the error description, formatted with max.
+func pageLimit(limit, max int, text string) (int, error) {
+	if limit == 0 {
+		return min(defaultPageSize, max), nil
+	}
+	if limit < 1 || limit > max {
+		return 0, Errorf(ErrInvalid, text, max)
+	}
+	return limit, nil
 }
 
-// PurgeQueue handles a raw purge body (empty: purge messages and subscriptions).
-func (s *Service) PurgeQueue(ctx context.Context, project, queue string, body []byte) error {
-	return errNotImplemented
-}
+// defaultPageSize is Zaqar's storage default page size for queues, messages, subscriptions and claims.
+const defaultPageSize = 10
 
-// --- Messages ---
+// ZeroLimit is what a transport passes as a Limit when the client explicitly asked for 0: Limit fields treat 0 as
+// "not given" (the default page size), and any negative value gets Zaqar's range error, as an explicit 0 does.
+const ZeroLimit = -1
 
-// PostMessages validates and stores a raw body of the form {"messages": [...]} (extra top-level keys ignored)
-// and returns the new IDs in order. size is the request size compared with the post-size limits.
-func (s *Service) PostMessages(ctx context.Context, c Caller, queue string, body []byte, size int) ([]string, error) {
-	return nil, errNotImplemented
-}
-
-// ListMessages lists messages in post order.
-func (s *Service) ListMessages(ctx context.Context, c Caller, queue string, opt MessageListOptions) (MessageList, error) {
-	return MessageList{}, errNotImplemented
-}
-
-// GetMessage returns one message.
-func (s *Service) GetMessage(ctx context.Context, project, queue, id string) (Message, error) {
-	return Message{}, errNotImplemented
-}
-
-// GetMessages returns the found messages among 1..MaxMessagesPerPage ids (none found: ErrNotFound).
-func (s *Service) GetMessages(ctx context.Context, project, queue string, ids []string) ([]Message, error) {
-	return nil, errNotImplemented
-}
-
-// DeleteMessage deletes one message under Zaqar's claim rules.
-func (s *Service) DeleteMessage(ctx context.Context, project, queue, id, claimID string) error {
-	return errNotImplemented
-}
-
-// DeleteMessages deletes 1..MaxMessagesPerPage messages by id, claimed or not.
-func (s *Service) DeleteMessages(ctx context.Context, project, queue string, ids []string) error {
-	return errNotImplemented
-}
-
-// PopMessages takes and deletes up to n unclaimed messages from the head.
-func (s *Service) PopMessages(ctx context.Context, project, queue string, n int) ([]Message, error) {
-	return nil, errNotImplemented
-}
-
-// --- Claims ---
-
-// DecodeClaimOptions parses a raw claim body ({"ttl", "grace", "limit"}); an empty body means defaults.
-func DecodeClaimOptions(body []byte) (ClaimOptions, error) { return ClaimOptions{}, errNotImplemented }
-
-// CreateClaim claims messages; an empty result (no claim) is not an error.
-func (s *Service) CreateClaim(ctx context.Context, project, queue string, opt ClaimOptions) (Claim, []Message, error) {
-	return Claim{}, nil, errNotImplemented
-}
-
-// GetClaim returns a live claim and its messages.
-func (s *Service) GetClaim(ctx context.Context, project, queue, id string) (Claim, []Message, error) {
-	return Claim{}, nil, errNotImplemented
-}
-
-// UpdateClaim renews a claim (nil ttl/grace mean the defaults).
-func (s *Service) UpdateClaim(ctx context.Context, project, queue, id string, opt ClaimOptions) error {
-	return errNotImplemented
-}
-
-// ReleaseClaim releases a claim; idempotent.
-func (s *Service) ReleaseClaim(ctx context.Context, project, queue, id string) error {
-	return errNotImplemented
-}
-
-// --- Subscriptions ---
-
-// CreateSubscription handles a raw subscription body. created is false when an unconfirmed duplicate was
-// returned instead (still a 201 in Zaqar); a confirmed duplicate gives ErrConflict.
-func (s *Service) CreateSubscription(ctx context.Context, project, queue string, body []byte) (sub Subscription, created bool, err error) {
-	return Subscription{}, false, errNotImplemented
-}
-
-// ListSubscriptions lists a queue's subscriptions by ID.
-func (s *Service) ListSubscriptions(ctx context.Context, project, queue, marker string, limit int) ([]Subscription, error) {
-	return nil, errNotImplemented
-}
-
-// GetSubscription returns one subscription.
-func (s *Service) GetSubscription(ctx context.Context, project, queue, id string) (Subscription, error) {
-	return Subscription{}, errNotImplemented
-}
-
-// UpdateSubscription applies a raw PATCH body.
-func (s *Service) UpdateSubscription(ctx context.Context, project, queue, id string, body []byte) error {
-	return errNotImplemented
-}
-
-// ConfirmSubscription applies a raw {"confirmed": bool} body.
-func (s *Service) ConfirmSubscription(ctx context.Context, project, queue, id string, body []byte) (Subscription, error) {
-	return Subscription{}, errNotImplemented
-}
-
-// DeleteSubscription deletes a subscription; idempotent.
-func (s *Service) DeleteSubscription(ctx context.Context, project, queue, id string) error {
-	return errNotImplemented
-}
-
-// --- Health ---
-
-// Ping reports whether the store answers.
-func (s *Service) Ping(ctx context.Context) error { return errNotImplemented }
-
-// Health runs the self-test of GET /v2/health.
-func (s *Service) Health(ctx context.Context) (HealthReport, error) {
-	return HealthReport{}, errNotImplemented
+// RequireBody returns Zaqar's error for a request whose body is required but absent (for example a claim PATCH);
+// transports call it before DecodeClaimOptions where a body is mandatory.
+func RequireBody(body []byte) error {
+	if len(body) == 0 {
+		return Errorf(ErrBadBody, "Request body can not be empty")
+	}
+	return nil
 }
