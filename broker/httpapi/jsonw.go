@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// The JSON written here follows Python's json.dumps(ensure_ascii=False), as Zaqar does: ", " and ": "
+// separators, non-ASCII characters written as UTF-8, and only '"', '\\' and control characters escaped.
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendJSONStringContent(b, s)
+	return append(b, '"')
+}
+
+// appendJSONStringContent appends s escaped for the inside of a JSON string. Invalid UTF-8 becomes U+FFFD so
+// the output is always valid JSON.
+func appendJSONStringContent(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// appendKey appends `"key": ` for a key that needs no escaping.
+func appendKey(b []byte, key string) []byte {
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':', ' ')
+}
+
+// appendRaw appends a raw JSON value; an empty value is written as null.
+func appendRaw(b, raw []byte) []byte {
+	if len(raw) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, raw...)
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
+}
+
+// seconds reports d in whole seconds, as Zaqar's integer ttl fields.
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+// ageSeconds is the whole seconds from t to now, never negative.
+func ageSeconds(now, t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	age := now.Unix() - t.Unix()
+	if age < 0 {
+		return 0
+	}
+	return age
+}
+
+func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
+
+// appendQueryValue appends v percent-encoded for a query string; Zaqar's values (markers, names, booleans)
+// are left as they are.
+func appendQueryValue(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			c == '-' || c == '_' || c == '.' || c == '~' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&0xf])
+	}
+	return b
+}
