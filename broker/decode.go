@@ -94,22 +94,13 @@ func decodeMessages(body []byte, spec postSpec, l *Limits, client ClientID) ([]s
 		return nil, errDocumentType()
 	}
 
-	n := 0
-	for it := elements(list); ; n++ {
-		if _, ok := it.next(); !ok {
-			break
-		}
-	}
-	if n == 0 {
-		return nil, Errorf(ErrInvalid, "No messages to enqueu.")
-	}
-
-	// Pass 1: types. TTL and Delay hold whole seconds until the range pass converts them.
-	out := make([]store.NewMessage, n)
+	// Pass 1: types. TTL and Delay hold whole seconds until the range pass converts them. Small posts collect
+	// into a stack buffer so the result is a single exact-size allocation.
+	var small [16]store.NewMessage
+	out := small[:0]
 	total := 0
 	it := elements(list)
-	for i := 0; i < n; i++ {
-		elem, _ := it.next()
+	for elem, ok := it.next(); ok; elem, ok = it.next() {
 		if !isObject(elem) {
 			return nil, errDocumentType()
 		}
@@ -148,37 +139,42 @@ func decodeMessages(body []byte, spec postSpec, l *Limits, client ClientID) ([]s
 				delay = v
 			}
 		}
-		out[i] = store.NewMessage{Body: bodyV, TTL: time.Duration(ttl), Delay: time.Duration(delay), ClientID: client}
+		out = append(out, store.NewMessage{Body: bodyV, TTL: time.Duration(ttl), Delay: time.Duration(delay), ClientID: client})
 		total += len(bodyV)
 	}
+	if len(out) == 0 {
+		return nil, Errorf(ErrInvalid, "No messages to enqueu.")
+	}
+	msgs := make([]store.NewMessage, len(out))
+	copy(msgs, out)
 
 	// Pass 2: ranges.
-	for i := range out {
-		ttl := int64(out[i].TTL)
+	for i := range msgs {
+		ttl := int64(msgs[i].TTL)
 		if ttl < int64(l.MinMessageTTL) || ttl > int64(l.MaxMessageTTL) {
 			return nil, Errorf(ErrInvalid,
 				"The TTL for a message may not exceed %d seconds, and must be at least %d seconds long.",
 				l.MaxMessageTTL, l.MinMessageTTL)
 		}
-		delay := int64(out[i].Delay)
+		delay := int64(msgs[i].Delay)
 		if spec.delayQueue && (delay < 0 || delay > int64(l.MaxMessageDelay)) {
 			return nil, Errorf(ErrInvalid,
 				"The Delay TTL for a message may not exceed %d seconds,and must be at least 0 seconds long.",
 				l.MaxMessageDelay)
 		}
-		out[i].TTL = seconds(ttl)
-		out[i].Delay = seconds(delay)
+		msgs[i].TTL = seconds(ttl)
+		msgs[i].Delay = seconds(delay)
 	}
 
 	arena := make([]byte, total)
 	off := 0
-	for i := range out {
-		b := out[i].Body
+	for i := range msgs {
+		b := msgs[i].Body
 		copy(arena[off:], b)
-		out[i].Body = arena[off : off+len(b) : off+len(b)]
+		msgs[i].Body = arena[off : off+len(b) : off+len(b)]
 		off += len(b)
 	}
-	return out, nil
+	return msgs, nil
 }
 
 // --- claims ---

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"sort"
@@ -274,17 +275,25 @@ func skipWS(d []byte, i int) int {
 	return i
 }
 
-// skipString returns the index just after the string opening at d[i].
+// skipString returns the index just after the string opening at d[i]. It jumps from quote to quote (IndexByte is
+// vectorised) and counts the backslashes before each one to tell an escaped quote from the closing one.
 func skipString(d []byte, i int) int {
-	for i++; i < len(d); i++ {
-		switch d[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	i++
+	for {
+		j := bytes.IndexByte(d[i:], '"')
+		if j < 0 {
+			return len(d)
 		}
+		q := i + j
+		k := q - 1
+		for k >= i && d[k] == '\\' {
+			k--
+		}
+		if (q-1-k)%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
-	return len(d)
 }
 
 // skipValue returns the index just after the value starting at d[i].
