@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/storetest"
 )
 
 func rawHead(method, path string, extra ...string) string {
@@ -133,21 +136,68 @@ func TestGetWithBodyKeepsConnection(t *testing.T) {
 	}
 }
 
+// TestStoreFailuresAre503 breaks every store method and checks that each route that needs the store answers
+// Zaqar's 503, while the routes that do not still work.
 func TestStoreFailuresAre503(t *testing.T) {
-	h := newHarness(t, harnessOpt{store: func(s storeT) storeT { return faultyStore{s} }})
+	var faulty *storetest.Faulty
+	h := newHarness(t, harnessOpt{store: func(s store.Store) store.Store {
+		faulty = storetest.NewFaulty(s)
+		return faulty
+	}})
 	expect(t, h.do("PUT", "/v2/queues/f", ""), 201, "")
-	r := h.do("POST", "/v2/queues/f/messages", `{"messages": [{"body": 1}]}`)
-	expect(t, r, 503, "*")
-	if m := r.json(t); m["title"] != "Service temporarily unavailable" || !strings.HasPrefix(m["description"].(string), "Messages could not be enqueued.") {
-		t.Fatalf("503 body %s", r.body)
-	}
-	if m := h.do("GET", "/v2/queues/f/messages", "").json(t); m["title"] != "Service temporarily unavailable" {
-		t.Fatalf("list: %v", m)
+	faulty.FailAll()
+	patch := hd{"Content-Type": patchType}
+	for _, c := range []struct {
+		method, path, body string
+		headers            hd
+	}{
+		{"GET", "/v2/queues", "", nil},
+		{"PUT", "/v2/queues/g", "", nil},
+		{"GET", "/v2/queues/f", "", nil},
+		{"PATCH", "/v2/queues/f", "[]", patch},
+		{"DELETE", "/v2/queues/f", "", nil},
+		{"GET", "/v2/queues/f/stats", "", nil},
+		{"POST", "/v2/queues/f/purge", "", nil},
+		{"POST", "/v2/queues/f/messages", `{"messages": [{"body": 1}]}`, nil},
+		{"GET", "/v2/queues/f/messages", "", nil},
+		{"GET", "/v2/queues/f/messages?ids=a", "", nil},
+		{"GET", "/v2/queues/f/messages/a", "", nil},
+		{"DELETE", "/v2/queues/f/messages/a", "", nil},
+		{"DELETE", "/v2/queues/f/messages?ids=a", "", nil},
+		{"DELETE", "/v2/queues/f/messages?pop=1", "", nil},
+		{"POST", "/v2/queues/f/claims", "", nil},
+		{"GET", "/v2/queues/f/claims/c", "", nil},
+		{"PATCH", "/v2/queues/f/claims/c", "{}", nil},
+		{"DELETE", "/v2/queues/f/claims/c", "", nil},
+		{"POST", "/v2/queues/f/subscriptions", `{"subscriber": "http://x"}`, nil},
+		{"GET", "/v2/queues/f/subscriptions", "", nil},
+		{"GET", "/v2/queues/f/subscriptions/s", "", nil},
+		{"PATCH", "/v2/queues/f/subscriptions/s", `{"ttl": 100}`, nil},
+		{"DELETE", "/v2/queues/f/subscriptions/s", "", nil},
+		{"PUT", "/v2/queues/f/subscriptions/s/confirm", `{"confirmed": true}`, nil},
+	} {
+		r := h.do(c.method, c.path, c.body, c.headers)
+		if r.status != 503 {
+			t.Errorf("%s %s: %s", c.method, c.path, r)
+			continue
+		}
+		m := r.json(t)
+		desc, _ := m["description"].(string)
+		if m["title"] != "Service temporarily unavailable" || !strings.HasSuffix(desc, ". Please try again in a few seconds.") {
+			t.Errorf("%s %s: %s", c.method, c.path, r.body)
+		}
 	}
 	expect(t, h.do("GET", "/v2/ping", ""), 503, "")
 	expect(t, h.do("HEAD", "/v2/ping", ""), 204, "")
 	expect(t, h.do("GET", "/readyz", ""), 503, "unavailable\n")
 	expect(t, h.do("GET", "/healthz", ""), 200, "ok\n")
+	expect(t, h.do("GET", "/v2/", ""), 200, "*")
+	// Validation comes before the store: a bad request is still a 400.
+	expect(t, h.do("GET", "/v2/queues/f/messages?limit=x", ""), 400, "*")
+
+	faulty.Heal()
+	expect(t, h.do("GET", "/v2/ping", ""), 204, "")
+	expect(t, h.do("GET", "/readyz", ""), 200, "ok\n")
 }
 
 // TestShutdownFinishesInFlight: a request in progress when Shutdown starts gets its full answer; after that

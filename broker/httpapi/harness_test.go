@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -209,23 +208,4 @@ func expect(t *testing.T, r resp, status int, body string) {
 	if r.status != status || (body != "*" && string(r.body) != body) {
 		t.Fatalf("got %d %s\nwant %d %s", r.status, r.body, status, body)
 	}
-}
-
-// faultyStore fails the operations the tests use to check the 503 mapping.
-type faultyStore struct{ store.Store }
-
-var errDiskGone = errors.New("disk gone")
-
-type storeT = store.Store
-
-func (f faultyStore) Health(context.Context) error {
-	return errors.Join(errDiskGone, store.ErrUnavailable)
-}
-
-func (f faultyStore) PostMessages(context.Context, string, string, []store.NewMessage, time.Time) ([]string, error) {
-	return nil, errors.Join(errDiskGone, store.ErrUnavailable)
-}
-
-func (f faultyStore) ListMessages(context.Context, string, string, store.MessageQuery, time.Time) (store.MessagePage, error) {
-	return store.MessagePage{}, errors.Join(errDiskGone, store.ErrUnavailable)
 }

@@ -163,3 +163,45 @@ func TestShareWithoutKey(t *testing.T) {
 	expect(t, h.do("POST", "/v2/queues/q/share", "{}"), 400, `{"title": "Invalid API request", "description": "The `+"`key`"+` can't be None"}`)
 	expect(t, h.do("POST", "/v2/queues/q/share", ""), 400, `{"title": "Invalid request body", "description": "Request body can not be empty"}`)
 }
+
+// TestExplicitZeroLimit: limit=0 is Zaqar's range error, not the default page size.
+func TestExplicitZeroLimit(t *testing.T) {
+	h := newHarness(t)
+	msgLimit := `{"title": "Invalid API request", "description": "Limit must be at least 1 and may not be greater than 20."}`
+	expect(t, h.do("GET", "/v2/queues?limit=0", ""), 400,
+		`{"title": "Invalid API request", "description": "Limit must be at least 1 and no greater than 20."}`)
+	expect(t, h.do("GET", "/v2/queues/z/messages?limit=0", ""), 400, msgLimit)
+	expect(t, h.do("POST", "/v2/queues/z/claims?limit=0", ""), 400, msgLimit)
+	expect(t, h.do("GET", "/v2/queues/z/subscriptions?limit=0", ""), 400, msgLimit)
+	expect(t, h.do("GET", "/v2/queues/z/messages?limit=-1", ""), 400, msgLimit)
+	expect(t, h.do("GET", "/v2/queues/z/messages?limit=99999999999999999999", ""), 400, msgLimit)
+	// A blank limit is no limit.
+	expect(t, h.do("GET", "/v2/queues/z/messages?limit=", ""), 200, `{"messages": [], "links": []}`)
+}
+
+// TestZaqarclientHeaders sends what python-zaqarclient sends: Content-Type on every request (also GET and
+// DELETE without a body), Accept */*, 32-hex Client-ID, X-Project-Id spelled its way, repeated ids, True.
+func TestZaqarclientHeaders(t *testing.T) {
+	h := newHarness(t)
+	zc := hd{"Client-ID": "3381af922b9e11e3b19171861300734c", "X-Project-ID": "fake_project_id_for_noauth",
+		"Content-Type": "application/json", "Accept": "*/*", "User-Agent": "python-requests/2.28.1"}
+	expect(t, h.do("GET", "/v2/ping", "", zc), 204, "")
+	expect(t, h.do("PUT", "/v2/queues/zc", "", zc), 201, "")
+	ids := postedIDs(t, h.do("POST", "/v2/queues/zc/messages", `{"messages": [{"body": "a", "ttl": 300}, {"body": "b", "ttl": 300}]}`, zc))
+	r := h.do("GET", "/v2/queues/zc/messages?ids="+ids[0]+"&ids="+ids[1], "", zc)
+	if r.status != 200 || len(r.json(t)["messages"].([]any)) != 2 {
+		t.Fatalf("get by ids: %s", r)
+	}
+	if n := len(h.do("GET", "/v2/queues/zc/messages?echo=True", "", zc).json(t)["messages"].([]any)); n != 2 {
+		t.Fatalf("echo=True lists %d", n)
+	}
+	r = h.do("POST", "/v2/queues/zc/claims?limit=1", `{"ttl": 120, "grace": 60}`, zc)
+	var claim struct{ Messages []struct{ Href string } }
+	if err := json.Unmarshal(r.body, &claim); err != nil || r.status != 201 || !strings.Contains(claim.Messages[0].Href, "claim_id=") {
+		t.Fatalf("claim: %s", r)
+	}
+	// The client deletes with the href it was given.
+	expect(t, h.do("DELETE", claim.Messages[0].Href, "", zc), 204, "")
+	expect(t, h.do("DELETE", "/v2/queues/zc/messages?pop=1", "", zc), 200, "*")
+	expect(t, h.do("DELETE", "/v2/queues/zc", "", zc), 204, "")
+}

@@ -247,12 +247,9 @@ func (s *Server) respond(r *request, rep reply, err error) {
 // writeError writes err as Zaqar does: {"title": ..., "description": ...}.
 func (s *Server) writeError(r *request, err error) {
 	e := errorResponse(err)
-	switch {
-	case e.Status == fasthttp.StatusInternalServerError:
+	// A 503 is a store failure the Service has logged already; the access log (debug) has the request.
+	if e.Status == fasthttp.StatusInternalServerError {
 		s.log.Error("request failed", "err", err, "method", string(r.ctx.Method()), "path", string(r.ctx.Path()),
-			"request_id", string(r.reqID))
-	case e.Status == fasthttp.StatusServiceUnavailable:
-		s.log.Warn("request failed", "err", err, "method", string(r.ctx.Method()), "path", string(r.ctx.Path()),
 			"request_id", string(r.reqID))
 	}
 	r.ctx.SetStatusCode(e.Status)
