@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,11 +139,19 @@ func (s *Server) Addr() net.Addr {
 	return s.addr
 }
 
-// fasthttpLogger sends fasthttp's own messages (connection errors) to slog.
+// fasthttpLogger sends fasthttp's own messages to slog. Most are about one client's connection (a malformed
+// request, a reset) and go to debug so that a port scanner cannot fill the log; refusals because a configured
+// limit is reached are warnings.
 type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Warn("fasthttp: " + fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	level := slog.LevelDebug
+	if strings.Contains(msg, "cannot be served") || strings.Contains(msg, "MaxConnsPerIP") ||
+		strings.Contains(msg, "accepting new connections") {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "fasthttp: "+msg)
 }
 
 // request is the per-request state, pooled.
