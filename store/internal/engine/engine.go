@@ -122,11 +122,18 @@ func New(opts Options) *Engine {
 		first = 1
 	}
 	e.seq.Store(first)
-	if opts.ReapInterval > 0 {
-		e.reaperWG.Add(1)
-		go e.reapLoop(opts.ReapInterval)
-	}
+	e.StartReaper(opts.ReapInterval)
 	return e
+}
+
+// StartReaper starts the reaper goroutine (a no-op for a non-positive interval). Backends that restore state
+// build the engine without a reaper and start it once restoring is done.
+func (e *Engine) StartReaper(every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	e.reaperWG.Add(1)
+	go e.reapLoop(every)
 }
 
 // Close stops the reaper and makes every later call fail with store.ErrClosed. It does not close the Log.

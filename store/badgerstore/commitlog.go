@@ -1,0 +1,267 @@
+package badgerstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/internal/engine"
+)
+
+// commitLog is the engine's Log over Badger with group commit. Operations append encoded records to the
+// current group while holding mu; one committer goroutine takes the whole group, writes it as one Badger
+// transaction (split only when Badger says it is too big) and completes the group's ticket. With SyncWrites
+// (sync durability) that is one WAL fsync for everything submitted while the previous group was being written.
+type commitLog struct {
+	db *badger.DB
+
+	mu       sync.Mutex
+	wake     sync.Cond // signalled when the current group gets records or the log closes
+	cur      *group
+	batch    batch // handed out between Begin and Commit, while mu is held
+	closed   bool
+	failed   error  // the first commit error; every later group fails with it
+	leaseEnd uint64 // every message sequence below it is covered by the stored lease
+
+	// commitMu is held while a group is written; Compact holds it to keep commits out while Badger blocks
+	// writes.
+	commitMu sync.Mutex
+	exited   chan struct{}
+
+	groups  atomic.Int64 // committed groups (one fsync each in sync mode)
+	records atomic.Int64 // records in them
+}
+
+// leaseStep is how far the stored sequence lease runs ahead of the sequences in use: a restart skips at most
+// this many IDs, and the lease is rewritten once per leaseStep messages, inside the group that needs it.
+const leaseStep = 1 << 20
+
+// group is one batch of records committed together; it is also the Ticket of every operation in it.
+type group struct {
+	buf  []byte
+	recs []record
+	done chan struct{}
+	err  error
+}
+
+type record struct {
+	off, klen, vlen uint32
+	expiresAt       uint64
+	del             bool
+}
+
+func (g *group) Wait() error {
+	<-g.done
+	return g.err
+}
+
+func (g *group) Done() bool {
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
+	}
+}
+
+var groupBufs = sync.Pool{New: func() any { return &group{} }}
+
+func newGroup() *group {
+	g := groupBufs.Get().(*group)
+	return &group{buf: g.buf[:0], recs: g.recs[:0], done: make(chan struct{})}
+}
+
+func newCommitLog(db *badger.DB, leaseEnd uint64) *commitLog {
+	l := &commitLog{db: db, cur: newGroup(), leaseEnd: leaseEnd, exited: make(chan struct{})}
+	l.wake.L = &l.mu
+	l.batch.l = l
+	go l.run()
+	return l
+}
+
+// Begin implements engine.Log.
+func (l *commitLog) Begin() engine.Batch {
+	l.mu.Lock()
+	l.batch.start = len(l.cur.recs)
+	l.batch.startBuf = len(l.cur.buf)
+	return &l.batch
+}
+
+// batch records into the current group; l.mu is held from Begin to Commit.
+type batch struct {
+	l               *commitLog
+	start, startBuf int
+}
+
+func (b *batch) put(key func([]byte) []byte, val func([]byte) []byte, exp uint64) {
+	g := b.l.cur
+	off := len(g.buf)
+	g.buf = key(g.buf)
+	klen := len(g.buf) - off
+	g.buf = val(g.buf)
+	g.recs = append(g.recs, record{off: uint32(off), klen: uint32(klen), vlen: uint32(len(g.buf) - off - klen), expiresAt: exp})
+}
+
+func (b *batch) del(key func([]byte) []byte) {
+	g := b.l.cur
+	off := len(g.buf)
+	g.buf = key(g.buf)
+	g.recs = append(g.recs, record{off: uint32(off), klen: uint32(len(g.buf) - off), del: true})
+}
+
+func (b *batch) PutQueue(project, queue string, rec *engine.QueueRec) {
+	b.put(func(k []byte) []byte { return appendScope(k, kindQueue, project, queue) },
+		func(v []byte) []byte { return appendQueueValue(v, rec) }, 0)
+}
+
+func (b *batch) DeleteQueue(project, queue string) {
+	b.del(func(k []byte) []byte { return appendScope(k, kindQueue, project, queue) })
+}
+
+func (b *batch) PutMessage(project, queue string, m *engine.Msg, body []byte) {
+	if m.Seq >= b.l.leaseEnd {
+		b.l.leaseEnd = m.Seq + leaseStep
+		end := b.l.leaseEnd
+		b.put(func(k []byte) []byte { return append(k, keyLease...) },
+			func(v []byte) []byte { return binary.BigEndian.AppendUint64(v, end) }, 0)
+	}
+	b.put(func(k []byte) []byte { return appendMessageKey(k, project, queue, m.Seq) },
+		func(v []byte) []byte { return appendMessageValue(v, m, body) }, expiresAt(m.Expires))
+}
+
+func (b *batch) DeleteMessage(project, queue string, seq uint64) {
+	b.del(func(k []byte) []byte { return appendMessageKey(k, project, queue, seq) })
+}
+
+func (b *batch) PutClaim(project, queue string, c *engine.ClaimRec) {
+	b.put(func(k []byte) []byte { return append(appendScope(k, kindClaim, project, queue), c.ID...) },
+		func(v []byte) []byte { return appendClaimValue(v, c) }, expiresAt(c.Expires))
+}
+
+func (b *batch) DeleteClaim(project, queue, id string) {
+	b.del(func(k []byte) []byte { return append(appendScope(k, kindClaim, project, queue), id...) })
+}
+
+func (b *batch) PutSubscription(project string, s *engine.SubRec) {
+	b.put(func(k []byte) []byte { return append(appendScope(k, kindSub, project, s.Queue), s.ID...) },
+		func(v []byte) []byte { return appendSubValue(v, s) }, expiresAt(s.Expires))
+}
+
+func (b *batch) DeleteSubscription(project, queue, id string) {
+	b.del(func(k []byte) []byte { return append(appendScope(k, kindSub, project, queue), id...) })
+}
+
+var closedTicket = engine.FailedTicket{Err: fmt.Errorf("badgerstore: %w", store.ErrClosed)}
+
+type doneTicket struct{}
+
+func (doneTicket) Wait() error { return nil }
+func (doneTicket) Done() bool  { return true }
+
+// Commit implements engine.Batch.
+func (b *batch) Commit() engine.Ticket {
+	l := b.l
+	g := l.cur
+	defer l.mu.Unlock()
+	if l.closed {
+		g.recs, g.buf = g.recs[:b.start], g.buf[:b.startBuf]
+		return closedTicket
+	}
+	if len(g.recs) == b.start {
+		return doneTicket{}
+	}
+	l.wake.Signal()
+	return g
+}
+
+func (l *commitLog) run() {
+	defer close(l.exited)
+	for {
+		l.mu.Lock()
+		for len(l.cur.recs) == 0 && !l.closed {
+			l.wake.Wait()
+		}
+		if len(l.cur.recs) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		g := l.cur
+		l.cur = newGroup()
+		failed := l.failed
+		l.mu.Unlock()
+
+		err := failed
+		if err == nil {
+			if err = l.commit(g); err != nil {
+				err = fmt.Errorf("badgerstore: write: %w: %w", store.ErrUnavailable, err)
+				l.mu.Lock()
+				l.failed = err
+				l.mu.Unlock()
+			}
+		}
+		g.err = err
+		groupBufs.Put(&group{buf: g.buf, recs: g.recs})
+		g.buf, g.recs = nil, nil
+		close(g.done)
+	}
+}
+
+// commit writes g as one transaction, or as several in order when Badger finds it too big.
+func (l *commitLog) commit(g *group) error {
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	entries := make([]badger.Entry, len(g.recs))
+	txn := l.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	for i, r := range g.recs {
+		k := g.buf[r.off : r.off+r.klen : r.off+r.klen]
+		apply := func() error {
+			if r.del {
+				return txn.Delete(k)
+			}
+			e := &entries[i]
+			e.Key = k
+			e.Value = g.buf[r.off+r.klen : r.off+r.klen+r.vlen : r.off+r.klen+r.vlen]
+			e.ExpiresAt = r.expiresAt
+			return txn.SetEntry(e)
+		}
+		err := apply()
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			if err = txn.Commit(); err != nil {
+				return err
+			}
+			l.groups.Add(1)
+			txn = l.db.NewTransaction(true)
+			err = apply()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	l.groups.Add(1)
+	l.records.Add(int64(len(g.recs)))
+	return nil
+}
+
+// close stops accepting batches, lets the committer write what was submitted, and waits for it.
+func (l *commitLog) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.wake.Signal()
+	l.mu.Unlock()
+	<-l.exited
+}
+
+// paused runs fn while no group is being committed.
+func (l *commitLog) paused(fn func() error) error {
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	return fn()
+}

@@ -1,0 +1,76 @@
+// Package badgerstore is zedge's durable store: the shared queue engine (store/internal/engine) serves every
+// call from memory, and each change is persisted to Badger (github.com/dgraph-io/badger/v4) before the call
+// returns. On Open the live state is rebuilt from Badger.
+//
+// # Writes: group commit
+//
+// Badger's SyncWrites fsyncs once per write request, so concurrent transactions do not share an fsync. Instead
+// every operation appends its encoded records to the current group while holding its queue's lock (so disk
+// order is memory order), and one committer goroutine writes the whole group as one Badger transaction —
+// one request, one WAL fsync in sync mode — then wakes every waiter; what arrives meanwhile forms the next
+// group. A group is split only when Badger reports ErrTxnTooBig (15% of a memtable). Writes are blind (no reads
+// in write transactions), so conflict detection is off. A failed commit fails the store for good
+// (store.ErrUnavailable): memory may be ahead of disk, and only a restart rebuilds a consistent state.
+//
+// Durability sync acknowledges after the fsync. Durability async acknowledges once Badger applied the group to
+// its memory-mapped WAL (which survives a process crash) and fsyncs every SyncInterval (bounding what a power
+// loss can take).
+//
+// A posted message becomes visible (listable, claimable) only once its group is durable, and in sequence
+// order, so nothing that a crash could take back is ever handed out and a marker never skips a message.
+//
+// # Key layout
+//
+// Integers in keys are big-endian (so keys sort numerically); P and Q are the project and queue names, each
+// prefixed by its length as a big-endian uint16 so that arbitrary strings never collide ("a"+"b.c" vs
+// "a.b"+"c"):
+//
+//	0x00 'v'                          layout version (1 byte, currently 1); Open refuses other versions
+//	0x00 'l'                          sequence lease (uint64): every message sequence ever used is below it
+//	0x00 'x'                          scratch key written and dropped by Compact (to flush memtables)
+//	'q' len(P) P len(Q) Q             queue: created, metadata                          no TTL
+//	'm' len(P) P len(Q) Q seq(u64)    message: metadata and body                       ExpiresAt = message expiry
+//	'c' len(P) P len(Q) Q claimID     claim: ttl, grace, updated, expires               ExpiresAt = claim expiry
+//	's' len(P) P len(Q) Q subID       subscription: ttl, created, expires, flags,       ExpiresAt = subscription
+//	                                  subscriber, options                                expiry
+//
+// Values start with a version byte; their integers are little-endian. One key per message holds its metadata
+// and body, with Badger's ExpiresAt set to the message's expiry (rounded up to the second), so Badger drops
+// expired messages by itself: the reaper only drops them from memory and never writes. A claim that changes a
+// message (claim id and count, a longer life) rewrites the message's entry with the new ExpiresAt. Renewing a
+// claim rewrites only the claim record and the messages whose life it extends: on Open a message's claim
+// expiry comes from its claim record, and a message whose claim record is gone (released or expired) is
+// unclaimed. Queue records never expire; deleting a queue deletes each of its message and claim keys.
+//
+// Message sequence numbers come from one global counter, so an ID is never reused, even after a queue is
+// deleted and re-created. The counter is persisted as a lease: when a message's sequence reaches the stored
+// lease, a new lease (sequence + 2^20) is written in the same group, before the message. After a restart the
+// counter resumes at the lease, so at most 2^20 IDs are skipped per restart, and no ID is reused even after a
+// crash. (A badger.Sequence would renew its lease with its own fsynced transaction on the post path, and would
+// fail while Compact blocks writes.)
+//
+// # Memory
+//
+// All metadata lives in memory (see the engine's doc). Bodies are kept in memory too by default (KeepBodies);
+// with KeepBodies off only metadata is kept and bodies are read back from Badger under the queue's lock when
+// a message is listed, fetched, claimed, popped or dead-lettered, which bounds memory for large backlogs at the
+// price of a Badger read per message returned.
+//
+// # Disk space
+//
+// Expired and deleted entries leave the LSM tree when compactions reach them; bodies above ValueThreshold live
+// in the value log, whose files a GC loop (GCInterval, GCDiscardRatio) rewrites when mostly garbage.
+// DiskUsage reports the bytes allocated on disk by every file in the directory (st_blocks, as du counts; the
+// preallocated WAL and value-log files are sparse, so their apparent size would overstate it). Compact flushes
+// the memtables (by dropping a scratch key, the only public way Badger offers), flattens the LSM tree into one
+// level — dropping every expired and deleted entry — and runs value-log GC until nothing is left to rewrite;
+// TestDiskReclaimed shows the disk returning close to its starting size after a burst of short-lived messages.
+//
+// # Tuning (DefaultConfig)
+//
+// For high volumes of small, short-lived values on two cores: values up to 4 KiB are inlined in the LSM tree
+// (no value-log indirection or GC for typical messages), no compression, two compactors, 32 MiB memtables
+// (three of them), a 32 MiB block cache (bodies are served from memory by default, so the cache mostly serves
+// compactions), 64 MiB value-log files (so GC can reclaim them), Badger's metrics off, and Badger's logger
+// adapted to slog with its info chatter demoted to debug.
+package badgerstore
