@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zedge-io/zedge/store"
 )
@@ -329,7 +330,7 @@ func decodePointer(pointer string) ([]string, error) {
 	if len(pointer) > 1 && strings.HasSuffix(pointer, "/") {
 		return nil, bad("Pointer `%s` end with \"/\".")
 	}
-	if strings.TrimSpace(pointer[1:]) == "/" {
+	if strings.TrimFunc(pointer[1:], isPySpace) == "/" {
 		return nil, bad("Pointer `%s` does not contains valid token.")
 	}
 	if badTilde(pointer) {
@@ -339,7 +340,7 @@ func decodePointer(pointer string) ([]string, error) {
 	for i, part := range parts {
 		part = strings.ReplaceAll(part, "~1", "/")
 		part = strings.ReplaceAll(part, "~0", "~")
-		parts[i] = strings.TrimSpace(part)
+		parts[i] = strings.TrimFunc(part, isPySpace)
 	}
 	return parts, nil
 }
@@ -368,9 +369,8 @@ func badTilde(s string) bool {
 	return false
 }
 
-func isPySpace(r rune) bool {
-	return strings.ContainsRune(" \t\n\r\f\v\x1c\x1d\x1e\x1f\u0085\u00a0", r) || (r > 0xff && strings.TrimSpace(string(r)) == "")
-}
+// isPySpace mirrors Python's str.isspace: Unicode white space plus the ASCII separators \x1c-\x1f.
+func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 // purgeTargets is what a purge body asks for.
 type purgeTargets struct{ messages, subscriptions bool }

@@ -95,6 +95,9 @@ func (s *Service) Health(ctx context.Context) (HealthReport, error) {
 		return s.store.DeleteMessage(ctx, project, queue, claim.Messages[0].ID, claim.Claim.ID, s.now())
 	})
 	step(HealthDeleteClaim, func() error {
+		if claim.Claim.ID == "" {
+			return fmt.Errorf("no claim to release")
+		}
 		return s.store.ReleaseClaim(ctx, project, queue, claim.Claim.ID, s.now())
 	})
 	step(HealthBulkDeleteMessages, func() error {

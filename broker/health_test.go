@@ -37,7 +37,8 @@ func TestPingAndHealth(t *testing.T) {
 	if st := rep.OperationStatus[HealthClaimMessages]; st.Succeeded || st.Ref == nil || len(*st.Ref) != 36 {
 		t.Errorf("failed claim step: %+v", st)
 	}
-	if !rep.OperationStatus[HealthPostMessages].Succeeded || rep.OperationStatus[HealthDeleteMessages].Succeeded {
+	if !rep.OperationStatus[HealthPostMessages].Succeeded || rep.OperationStatus[HealthDeleteMessages].Succeeded ||
+		rep.OperationStatus[HealthDeleteClaim].Succeeded || !rep.OperationStatus[HealthDeleteQueue].Succeeded {
 		t.Errorf("steps around the failure: %+v", rep.OperationStatus)
 	}
 
