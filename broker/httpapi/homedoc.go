@@ -26,7 +26,7 @@ func versionsDocument() []byte {
 		version("1.1", "DEPRECATED", "2016-7-29T02:22:47Z", "application/vnd.openstack.messaging-v1_1+json", "/v1.1/"),
 		version("2", "CURRENT", "2014-9-24T04:06:47Z", "application/vnd.openstack.messaging-v2+json", "/v2/"),
 	}}}
-	return appendCompact(nil, doc)
+	return appendPyJSON(nil, doc, 0, 0)
 }
 
 // homeDocument is Zaqar's JSON-Home document; admin mode adds pools, flavors and health.
@@ -104,91 +104,65 @@ func homeDocument(adminMode bool) []byte {
 		o = append(o, jkv{"hints", hints})
 		all = append(all, jkv{r.rel, o})
 	}
-	var b strings.Builder
-	writeIndented(&b, jobj{{"resources", all}}, 0)
-	return []byte(b.String())
+	return appendPyJSON(nil, jobj{{"resources", all}}, 4, 0)
 }
 
-// appendCompact writes v like Python's json.dumps with default separators.
-func appendCompact(b []byte, v any) []byte {
+// appendPyJSON writes v as Python's json.dumps does: with indent 0, on one line with ", " and ": "; with an
+// indent, one member per line indented by that many spaces per level, "," at line ends, and "{}"/"[]" for
+// empty containers.
+func appendPyJSON(b []byte, v any, indent, level int) []byte {
+	sep := func(b []byte, i int) []byte {
+		if i > 0 {
+			if indent == 0 {
+				return append(b, ", "...)
+			}
+			b = append(b, ',')
+		}
+		if indent > 0 {
+			b = append(b, '\n')
+			b = append(b, strings.Repeat(" ", indent*(level+1))...)
+		}
+		return b
+	}
+	closing := func(b []byte, c byte) []byte {
+		if indent > 0 {
+			b = append(b, '\n')
+			b = append(b, strings.Repeat(" ", indent*level)...)
+		}
+		return append(b, c)
+	}
 	switch v := v.(type) {
 	case string:
 		return appendJSONString(b, v)
 	case []string:
+		if len(v) == 0 {
+			return append(b, "[]"...)
+		}
 		b = append(b, '[')
 		for i, s := range v {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendJSONString(b, s)
+			b = appendJSONString(sep(b, i), s)
 		}
-		return append(b, ']')
+		return closing(b, ']')
 	case []jobj:
+		if len(v) == 0 {
+			return append(b, "[]"...)
+		}
 		b = append(b, '[')
 		for i, o := range v {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendCompact(b, o)
+			b = appendPyJSON(sep(b, i), o, indent, level+1)
 		}
-		return append(b, ']')
+		return closing(b, ']')
 	case jobj:
+		if len(v) == 0 {
+			return append(b, "{}"...)
+		}
 		b = append(b, '{')
 		for i, kv := range v {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendJSONString(b, kv.k)
+			b = appendJSONString(sep(b, i), kv.k)
 			b = append(b, ": "...)
-			b = appendCompact(b, kv.v)
+			b = appendPyJSON(b, kv.v, indent, level+1)
 		}
-		return append(b, '}')
+		return closing(b, '}')
 	}
 	panic("httpapi: unsupported document value")
-}
-
-// writeIndented writes v like Python's json.dumps(indent=4).
-func writeIndented(b *strings.Builder, v any, level int) {
-	pad := func(l int) {
-		b.WriteByte('\n')
-		b.WriteString(strings.Repeat("    ", l))
-	}
-	switch v := v.(type) {
-	case string:
-		b.Write(appendJSONString(nil, v))
-	case []string:
-		if len(v) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, s := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			pad(level + 1)
-			b.Write(appendJSONString(nil, s))
-		}
-		pad(level)
-		b.WriteByte(']')
-	case jobj:
-		if len(v) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteByte('{')
-		for i, kv := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			pad(level + 1)
-			b.Write(appendJSONString(nil, kv.k))
-			b.WriteString(": ")
-			writeIndented(b, kv.v, level+1)
-		}
-		pad(level)
-		b.WriteByte('}')
-	default:
-		panic("httpapi: unsupported document value")
-	}
 }
