@@ -1,0 +1,27 @@
+// Command zedge-bench is the load generator and bench harness for zedge.
+//
+// It starts the zedge binary itself on 127.0.0.1:0 with a temporary data directory (a fresh server per workload),
+// runs each workload from a separate load process (the harness re-executes itself with -load) over N keep-alive
+// connections after a warm-up, and prints one row per workload: requests and messages per second, latency
+// percentiles, errors (every non-2xx), the server's CPU seconds per thousand requests (from /proc/<pid>/stat over
+// exactly the recorded window), its resident memory and the size of its data directory.
+//
+// A "canned 201" reference server (the harness again, with -reference-server: a bare fasthttp server answering every
+// request with a fixed 201) is measured with post1 first; every row also shows its requests per second as a ratio
+// to that ceiling.
+//
+// Workloads:
+//
+//	post1           POST one ~100-byte JSON reading (ttl 60) per request
+//	post10          POST ten readings per request
+//	claim10+delete  claim up to 10 pre-filled messages, then DELETE each with its claim_id
+//	list10          GET ?echo=true&limit=10 on a pre-filled queue
+//
+// Usage:
+//
+//	go run ./cmd/zedge-bench -zedge bin/zedge [-short] [-json out.json] [-workloads post1,post10] [-conns 32]
+//	    [-queues 8] [-durability sync|async]
+//
+// BENCH_SHORT=1 is the same as -short. Only loopback addresses are used. Runs are bounded in time (-duration,
+// -warmup) and in requests (-max-requests).
+package main
