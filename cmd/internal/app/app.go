@@ -1,0 +1,199 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/badgerstore"
+	"github.com/zedge-io/zedge/store/memstore"
+)
+
+// Options are the parts of a run that are not configuration.
+type Options struct {
+	// ReadyFile, when set, is written once every listener is bound and serving: a JSON object with the bound
+	// addresses and the process id, e.g. {"http": "127.0.0.1:41234", "pid": 1234}. It is written atomically
+	// (temporary file + rename) and removed when shutdown begins, so a waiting tool never reads half a file
+	// and never mistakes a stopped zedge for a ready one.
+	ReadyFile string
+}
+
+// App is a wired zedge: an open store, the broker service over it and a bound HTTP listener. Build it with New,
+// serve with Run; Run closes everything when it returns.
+type App struct {
+	cfg    Config
+	opts   Options
+	log    *slog.Logger
+	store  store.Store
+	http   *httpapi.Server
+	httpLn net.Listener
+}
+
+// New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
+// (port in use) and store errors (data directory locked by another zedge) surface here, before Run. On error
+// everything already opened is closed again.
+func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Each package adds its own component attribute to the logger it is given.
+	a := &App{cfg: cfg, opts: opts, log: log.With("component", "app")}
+	st, err := openStore(cfg.Store, log)
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+
+	svc, err := broker.New(st, broker.Config{Limits: cfg.Limits}, broker.WithLogger(log))
+	if err != nil {
+		return nil, a.abandon(fmt.Errorf("broker: %w", err))
+	}
+	a.http, err = httpapi.New(svc, cfg.HTTP, log)
+	if err != nil {
+		return nil, a.abandon(fmt.Errorf("http api: %w", err))
+	}
+	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, a.abandon(fmt.Errorf("http listen: %w", err))
+	}
+	return a, nil
+}
+
+// abandon closes what New opened before failing with err.
+func (a *App) abandon(err error) error {
+	if cerr := a.store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
+}
+
+func openStore(c StoreConfig, log *slog.Logger) (store.Store, error) {
+	switch c.Kind {
+	case StoreMemory:
+		return memstore.New(), nil
+	case StoreBadger:
+		st, err := badgerstore.Open(c.Badger, log)
+		if err != nil {
+			return nil, fmt.Errorf("open badger store in %s: %w", c.Badger.Dir, err)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("%w: store: unknown kind %q", ErrInvalidConfig, c.Kind)
+	}
+}
+
+// HTTPAddr is the address the HTTP API listens on (with the real port when the configured one was 0).
+func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Store is the store the app serves from (tests use it to see that Run closed it).
+func (a *App) Store() store.Store { return a.store }
+
+// Run serves until ctx is done or a server fails, then shuts down in order: it stops accepting connections and
+// lets in-flight requests finish (at most shutdown_timeout), then closes the store. It returns nil after a
+// clean shutdown that ctx asked for. Run must be called once.
+func (a *App) Run(ctx context.Context) error {
+	var serveErr error
+	serving := make(chan struct{})
+	go func() {
+		defer close(serving)
+		serveErr = a.http.Serve(a.httpLn)
+	}()
+
+	var runErr error
+	if err := a.announce(); err != nil {
+		runErr = err
+	} else {
+		select {
+		case <-ctx.Done():
+			a.log.Info("zedge stopping", "reason", context.Cause(ctx))
+		case <-serving:
+			// Serve returns on its own only when the listener fails.
+			if serveErr == nil {
+				serveErr = errors.New("listener closed")
+			}
+			runErr = fmt.Errorf("http server stopped: %w", serveErr)
+		}
+	}
+	err := errors.Join(runErr, a.shutdown(serving))
+	if err != nil {
+		a.log.Error("zedge stopped", "err", err)
+	} else {
+		a.log.Info("zedge stopped")
+	}
+	return err
+}
+
+// announce writes the ready file and logs the one start line.
+func (a *App) announce() error {
+	if a.opts.ReadyFile != "" {
+		if err := writeReadyFile(a.opts.ReadyFile, a.HTTPAddr()); err != nil {
+			return fmt.Errorf("ready file: %w", err)
+		}
+	}
+	attrs := []any{"http", a.HTTPAddr(), "store", a.cfg.Store.Kind}
+	if a.cfg.Store.Kind == StoreBadger {
+		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
+	}
+	a.log.Info("zedge ready", attrs...)
+	return nil
+}
+
+// shutdown stops the HTTP server, waits until Serve has returned, then closes the store. The store is closed
+// even when the HTTP drain times out: requests still running then fail, but acknowledged data is flushed.
+func (a *App) shutdown(serving <-chan struct{}) error {
+	var errs []error
+	if a.opts.ReadyFile != "" {
+		if err := os.Remove(a.opts.ReadyFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove ready file: %w", err))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	// A Shutdown that ran before Serve took the listener has nothing to close; closing the listener here
+	// ends such a Serve too.
+	if err := a.httpLn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, fmt.Errorf("close http listener: %w", err))
+	}
+	<-serving
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// writeReadyFile writes the ready file atomically: readers see either no file or the whole object.
+func writeReadyFile(path, httpAddr string) error {
+	data, err := json.Marshal(struct {
+		HTTP string `json:"http"`
+		PID  int    `json:"pid"`
+	}{httpAddr, os.Getpid()})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(append(data, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

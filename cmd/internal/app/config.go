@@ -1,0 +1,197 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/configs"
+	"github.com/zedge-io/zedge/store/badgerstore"
+)
+
+// Config is the whole configuration of the zedge binary. Each section that belongs to a package is that
+// package's own Config type, with its own yaml tags, defaults and Validate.
+type Config struct {
+	Log    LogConfig      `yaml:"log"`
+	HTTP   httpapi.Config `yaml:"http"`
+	Store  StoreConfig    `yaml:"store"`
+	Limits broker.Limits  `yaml:"limits"`
+	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Store kinds.
+const (
+	StoreBadger = "badger"
+	StoreMemory = "memory"
+)
+
+// StoreConfig chooses the store backend and configures it.
+type StoreConfig struct {
+	// Kind is StoreBadger or StoreMemory.
+	Kind string `yaml:"kind"`
+	// Badger configures the Badger store; used only when Kind is StoreBadger.
+	Badger badgerstore.Config `yaml:"badger"`
+}
+
+// DefaultDataDir is where the Badger store lives unless configured otherwise (relative to the working
+// directory).
+const DefaultDataDir = "./data"
+
+// DefaultConfig returns the defaults of every section, as the packages define them. configs/zedge.yaml states
+// the same values (a test keeps the two equal), so an operator can read the defaults there.
+func DefaultConfig() Config {
+	return Config{
+		Log:             LogConfig{Level: "info", Format: "text"},
+		HTTP:            httpapi.DefaultConfig(),
+		Store:           StoreConfig{Kind: StoreBadger, Badger: badgerstore.DefaultConfig(DefaultDataDir)},
+		Limits:          broker.DefaultLimits(),
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// Validate checks every section and reports all problems at once, each prefixed with its section. The error
+// wraps ErrInvalidConfig.
+func (c Config) Validate() error {
+	var errs []error
+	section := func(name string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	section("log", c.Log.Validate())
+	section("http", c.HTTP.Validate())
+	section("store", c.Store.Validate())
+	section("limits", c.Limits.Validate())
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown_timeout must be positive, got %v", c.ShutdownTimeout))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// Validate checks the store kind and the configuration of the backend in use.
+func (c StoreConfig) Validate() error {
+	switch c.Kind {
+	case StoreBadger:
+		if err := c.Badger.Validate(); err != nil {
+			return fmt.Errorf("badger: %w", err)
+		}
+		return nil
+	case StoreMemory:
+		return nil
+	default:
+		return fmt.Errorf("kind must be %q or %q, got %q", StoreBadger, StoreMemory, c.Kind)
+	}
+}
+
+// LookupEnv reads one environment variable; os.LookupEnv is the real one, tests pass their own.
+type LookupEnv func(name string) (string, bool)
+
+// Load builds the configuration in layers, each overriding the one before: the package defaults, the
+// embedded configs/zedge.yaml, the YAML file at path (skipped when path is empty; it may hold only some keys),
+// then the ZEDGE_* environment variables read through env (nil means os.LookupEnv). The result is validated.
+// Unknown YAML keys are errors. Every error except a failure to read the file wraps ErrInvalidConfig.
+func Load(path string, env LookupEnv) (Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	cfg := DefaultConfig()
+	if err := decodeYAML(strings.NewReader(configs.ZedgeYAML), &cfg); err != nil {
+		return Config{}, fmt.Errorf("%w: embedded zedge.yaml: %w", ErrInvalidConfig, err)
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		if err := decodeYAML(bytes.NewReader(data), &cfg); err != nil {
+			return Config{}, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// decodeYAML decodes one YAML document onto cfg, leaving the fields it does not name as they are.
+// An empty document changes nothing.
+func decodeYAML(r io.Reader, cfg *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("expected a single YAML document")
+	}
+	return nil
+}
+
+// Environment variables that override the configuration. The names are fixed: tooling outside this
+// repository uses them.
+const (
+	EnvHTTPAddr   = "ZEDGE_HTTP_ADDR"
+	EnvDataDir    = "ZEDGE_DATA_DIR"
+	EnvAdminMode  = "ZEDGE_ADMIN_MODE"
+	EnvDurability = "ZEDGE_DURABILITY"
+	EnvStore      = "ZEDGE_STORE"
+	EnvLogLevel   = "ZEDGE_LOG_LEVEL"
+	EnvLogFormat  = "ZEDGE_LOG_FORMAT"
+	// EnvReadyFile names a file zedge writes once it serves; it is not configuration (see Options.ReadyFile).
+	EnvReadyFile = "ZEDGE_READY_FILE"
+)
+
+// applyEnv sets the options named by the ZEDGE_* variables. A variable that is unset or empty changes
+// nothing, so `ZEDGE_X= zedge` behaves like plain `zedge`.
+func applyEnv(cfg *Config, env LookupEnv) error {
+	get := func(name string) (string, bool) {
+		v, ok := env(name)
+		return v, ok && v != ""
+	}
+	if v, ok := get(EnvHTTPAddr); ok {
+		cfg.HTTP.Addr = v
+	}
+	if v, ok := get(EnvDataDir); ok {
+		cfg.Store.Badger.Dir = v
+	}
+	if v, ok := get(EnvAdminMode); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want true or false", EnvAdminMode, v)
+		}
+		cfg.HTTP.AdminMode = b
+	}
+	if v, ok := get(EnvDurability); ok {
+		cfg.Store.Badger.Durability = badgerstore.Durability(v)
+	}
+	if v, ok := get(EnvStore); ok {
+		cfg.Store.Kind = v
+	}
+	if v, ok := get(EnvLogLevel); ok {
+		cfg.Log.Level = v
+	}
+	if v, ok := get(EnvLogFormat); ok {
+		cfg.Log.Format = v
+	}
+	return nil
+}
