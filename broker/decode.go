@@ -14,17 +14,29 @@ import (
 
 // parseBody validates a request body as Zaqar's read_json does and returns its top-level value, trimmed.
 func parseBody(body []byte) ([]byte, error) {
-	switch checkJSON(body) {
+	top, _, _, err := parseBodyCapture(body, "")
+	return top, err
+}
+
+// parseBodyCapture is parseBody that also returns the last top-level member named key (see checkJSONCapture).
+func parseBodyCapture(body []byte, key string) (top, member []byte, found bool, err error) {
+	problem, member, found := checkJSONCapture(body, key)
+	switch problem {
 	case jsonMalformed:
-		return nil, Errorf(ErrBadBody, "Request body could not be parsed.")
+		return nil, nil, false, Errorf(ErrBadBody, "Request body could not be parsed.")
 	case jsonIntTooLarge:
-		return nil, Errorf(ErrBadBody, "JSON contains integer that is too large.")
+		return nil, nil, false, Errorf(ErrBadBody, "JSON contains integer that is too large.")
 	}
+	return trimJSON(body), member, found, nil
+}
+
+// trimJSON trims JSON white space around a value.
+func trimJSON(body []byte) []byte {
 	end := len(body)
 	for end > 0 && (body[end-1] == ' ' || body[end-1] == '\t' || body[end-1] == '\n' || body[end-1] == '\r') {
 		end--
 	}
-	return body[skipWS(body, 0):end], nil
+	return body[skipWS(body, 0):end]
 }
 
 func errDocumentType() error { return Errorf(ErrBadBody, "Document type not supported.") }
@@ -79,14 +91,9 @@ func decodeMessages(body []byte, spec postSpec, l *Limits, client ClientID) ([]s
 	if len(body) == 0 {
 		return nil, Errorf(ErrBadBody, "Request body can not be empty")
 	}
-	top, err := parseBody(body)
+	_, list, found, err := parseBodyCapture(body, "messages")
 	if err != nil {
 		return nil, err
-	}
-	var list []byte
-	found := false
-	if isObject(top) {
-		list, found = lastMember(top, "messages")
 	}
 	if !found {
 		return nil, Errorf(ErrInvalid, "No messages were found in the request body.")
@@ -100,14 +107,17 @@ func decodeMessages(body []byte, spec postSpec, l *Limits, client ClientID) ([]s
 	var small [16]store.NewMessage
 	out := small[:0]
 	total := 0
-	it := elements(list)
-	for elem, ok := it.next(); ok; elem, ok = it.next() {
-		if !isObject(elem) {
+	// The elements are walked in place, each object once (no separate skip over it).
+	for i := skipWS(list, 1); i < len(list) && list[i] != ']'; i = skipWS(list, i) {
+		if list[i] == ',' {
+			i = skipWS(list, i+1)
+		}
+		if list[i] != '{' {
 			return nil, errDocumentType()
 		}
 		var ttlV, bodyV, delayV []byte
 		hasTTL, hasBody, hasDelay := false, false, false
-		mi := members(elem)
+		mi := membersAt(list, i)
 		for k, v, ok := mi.next(); ok; k, v, ok = mi.next() {
 			switch classifyMessageKey(k) {
 			case msgKeyTTL:
@@ -118,6 +128,7 @@ func decodeMessages(body []byte, spec postSpec, l *Limits, client ClientID) ([]s
 				delayV, hasDelay = v, true
 			}
 		}
+		i = mi.pos()
 		ttl := spec.defaultTTL
 		if hasTTL {
 			v, ok := pyInt(ttlV)

@@ -45,6 +45,7 @@ func FuzzCheckJSON(f *testing.F) {
 		"[\"\xff\"]", `[-0, -1e-5]`, `{"a":"\ud800"}`} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"a": 1, "b": {"a": 2}, "a\u0062": [3], "a": "last \\\" quote"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := checkJSON(data)
 		valid := json.Valid(data) && utf8.Valid(data) // encoding/json tolerates invalid UTF-8; Python does not
@@ -83,6 +84,16 @@ func FuzzCheckJSON(f *testing.F) {
 				}
 				if !json.Valid(encodeObject(md)) {
 					t.Fatalf("encodeObject produced invalid JSON from %q", data)
+				}
+				for k := range md {
+					if k == "" {
+						continue // "" means "capture nothing"
+					}
+					_, captured, found := checkJSONCapture(data, k)
+					want, _ := lastMember(top, k)
+					if !found || string(captured) != string(want) || string(want) != string(md[k]) {
+						t.Fatalf("capture of %q: %q/%v, walker %q, map %q", k, captured, found, want, md[k])
+					}
 				}
 			}
 		}

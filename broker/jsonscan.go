@@ -31,31 +31,42 @@ const maxJSONDepth = 1000
 // the UTF-8 check comes first (Zaqar decodes the bytes before parsing). NaN and Infinity, which Python accepts,
 // are rejected: no JSON client can read them back.
 func checkJSON(data []byte) jsonProblem {
+	problem, _, _ := checkJSONCapture(data, "")
+	return problem
+}
+
+// checkJSONCapture is checkJSON that also returns the raw value of the last top-level member named key (when the
+// top level is an object and key is not ""), saving callers a second walk over the body.
+func checkJSONCapture(data []byte, key string) (jsonProblem, []byte, bool) {
 	if !utf8.Valid(data) {
-		return jsonMalformed
+		return jsonMalformed, nil, false
 	}
-	p := jsonParser{data: data}
+	p := jsonParser{data: data, captureKey: key}
 	p.i = skipWS(data, 0)
 	if p.i >= len(data) {
-		return jsonMalformed
+		return jsonMalformed, nil, false
 	}
 	first := data[p.i]
 	if !p.value(0) {
-		return p.problem
+		return p.problem, nil, false
 	}
 	if skipWS(data, p.i) != len(data) {
-		return jsonMalformed
+		return jsonMalformed, nil, false
 	}
 	if first != '{' && first != '[' {
-		return jsonMalformed
+		return jsonMalformed, nil, false
 	}
-	return jsonOK
+	return jsonOK, p.captured, p.found
 }
 
 type jsonParser struct {
 	data    []byte
 	i       int
 	problem jsonProblem
+
+	captureKey string
+	captured   []byte
+	found      bool
 }
 
 func (p *jsonParser) fail(pr jsonProblem) bool {
@@ -104,16 +115,22 @@ func (p *jsonParser) object(depth int) bool {
 		return true
 	}
 	for {
+		keyStart := p.i
 		if p.i >= len(p.data) || p.data[p.i] != '"' || !p.str() {
 			return p.fail(jsonMalformed)
 		}
+		capture := depth == 1 && p.captureKey != "" && keyIs(p.data[keyStart:p.i], p.captureKey)
 		p.i = skipWS(p.data, p.i)
 		if p.i >= len(p.data) || p.data[p.i] != ':' {
 			return p.fail(jsonMalformed)
 		}
 		p.i = skipWS(p.data, p.i+1)
+		valueStart := p.i
 		if !p.value(depth) {
 			return false
+		}
+		if capture {
+			p.captured, p.found = p.data[valueStart:p.i], true
 		}
 		p.i = skipWS(p.data, p.i)
 		if p.i >= len(p.data) {
@@ -275,10 +292,24 @@ func skipWS(d []byte, i int) int {
 	return i
 }
 
-// skipString returns the index just after the string opening at d[i]. It jumps from quote to quote (IndexByte is
-// vectorised) and counts the backslashes before each one to tell an escaped quote from the closing one.
+// skipString returns the index just after the string opening at d[i]. Short strings are scanned inline; past
+// that it jumps from quote to quote (IndexByte is vectorised) and counts the backslashes before each one to tell an
+// escaped quote from the closing one.
 func skipString(d []byte, i int) int {
 	i++
+	for n := 0; n < 16 && i < len(d); n++ {
+		switch d[i] {
+		case '\\':
+			i += 2
+			continue
+		case '"':
+			return i + 1
+		}
+		i++
+	}
+	if i > len(d) {
+		return len(d)
+	}
 	for {
 		j := bytes.IndexByte(d[i:], '"')
 		if j < 0 {
@@ -340,6 +371,12 @@ type memberIter struct {
 
 func members(obj []byte) memberIter { return memberIter{d: obj, i: 1} }
 
+// membersAt walks the object that opens at d[i]; after the walk, pos reports the index just after it.
+func membersAt(d []byte, i int) memberIter { return memberIter{d: d, i: i + 1} }
+
+// pos is the walker's position: after a completed walk, the index just after the object.
+func (m *memberIter) pos() int { return m.i }
+
 func (m *memberIter) next() (key, val []byte, ok bool) {
 	if m.end {
 		return nil, nil, false
@@ -351,6 +388,9 @@ func (m *memberIter) next() (key, val []byte, ok bool) {
 	}
 	if i >= len(d) || d[i] != '"' {
 		m.end = true
+		if i < len(d) && d[i] == '}' {
+			m.i = i + 1 // just after the object, for callers walking a sequence of objects
+		}
 		return nil, nil, false
 	}
 	ks := i
