@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -264,6 +265,7 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 	time.Sleep(cfg.Warmup)
 	recording.Store(true)
 	start := time.Now()
+	cpuStart := selfCPUSeconds()
 	fmt.Fprintln(out, markMeasureStart)
 	deadline := start.Add(cfg.Duration)
 	for time.Now().Before(deadline) && !stop.Load() && running.Load() > 0 {
@@ -271,13 +273,14 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 	}
 	recording.Store(false)
 	elapsed := time.Since(start)
+	loadCPU := selfCPUSeconds() - cpuStart
 	fmt.Fprintln(out, markMeasureEnd)
 	stop.Store(true)
 	wg.Wait()
 
 	res := LoadResult{
 		Workload: cfg.Workload, Conns: cfg.Conns, Queues: cfg.Queues, Elapsed: elapsed.Seconds(),
-		Prefilled: prefilled, ErrorKind: map[string]int{},
+		Prefilled: prefilled, ErrorKind: map[string]int{}, LoadCPU: loadCPU,
 	}
 	hist := NewHistogram()
 	for _, w := range workers {
@@ -334,4 +337,13 @@ func prefill(workers []*worker, cfg loadConfig) (int, error) {
 		return 0, errors.New("prefill posted nothing")
 	}
 	return int(posted.Load()), nil
+}
+
+// selfCPUSeconds is this process's user+system CPU time.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -111,9 +111,9 @@ func (c Config) prefillFor(workload string) int {
 			return c.Prefill
 		}
 		if c.Short {
-			return 40_000
+			return 60_000
 		}
-		return 200_000
+		return 250_000
 	case workloadList10:
 		if c.Prefill > 0 {
 			return min(c.Prefill, 20*c.Conns)

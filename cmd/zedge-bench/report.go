@@ -26,6 +26,9 @@ type LoadResult struct {
 	// Exhausted is set when a claim workload ran out of pre-filled messages before the end of the run.
 	Exhausted bool           `json:"exhausted,omitempty"`
 	Latency   LatencySummary `json:"latency"`
+	// LoadCPU is the load process's own CPU seconds over the recorded window: on a small machine the load
+	// generator and the server share the cores, and this shows how much the generator took.
+	LoadCPU float64 `json:"load_cpu_s"`
 }
 
 // Result is one row of the report: the load figures plus what the orchestrator measured on the server.
