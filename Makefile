@@ -24,8 +24,9 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: install the Debian packages the tests need, then lint, race tests, all other tests, a fuzz smoke run.
-test: deps lint test-race test-rest fuzz-smoke
+## test: install the Debian packages the tests need, then lint, a short run of every fuzzer, the race tests and
+## all other tests (last, so that go test's closing lines are the tests' own).
+test: deps lint fuzz-smoke test-race test-rest
 
 deps:
 	bash scripts/deps.sh
