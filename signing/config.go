@@ -87,6 +87,23 @@ func (c Config) Validate() error {
 	return err
 }
 
+// RecommendedURLKeyLength is the shortest URL-signing secret that does not draw a warning. Shorter secrets are
+// accepted, because Zaqar deployments use arbitrary [signed_url] secret_key strings and their URLs must keep
+// verifying, but an HMAC key shorter than its hash (RFC 2104) is easier to guess than the signature is to forge.
+const RecommendedURLKeyLength = 32
+
+// ShortURLKeys lists the ids of the URL-signing secrets shorter than RecommendedURLKeyLength, for a warning at
+// start.
+func (c Config) ShortURLKeys() []string {
+	var ids []string
+	for _, k := range c.URLKeys {
+		if len(k.Secret) < RecommendedURLKeyLength {
+			ids = append(ids, k.ID)
+		}
+	}
+	return ids
+}
+
 // KeyRing builds the URL key ring, or returns nil when no URL key is configured.
 func (c Config) KeyRing() (*KeyRing, error) {
 	if len(c.URLKeys) == 0 {

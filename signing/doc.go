@@ -64,5 +64,6 @@
 // token presented under an RSA key id are all refused. exp is required; exp, nbf and iat are checked with a
 // configurable leeway against the caller's now. Claims carry sub, project_id, roles (admin, member, device),
 // and an optional queues list of "*" patterns that limits a device token (Claims.AllowsQueue); jti and sub
-// are what a revocation list names. Claims.Authorize binds a token to one project and, optionally, one queue.
+// are what a revocation list names. Claims.Authorize binds a token to its project (the admin role may act in
+// any project) and to the queues of its queues claim.
 package signing

@@ -140,10 +140,11 @@ func (c *Claims) AllowsQueue(queue string) bool {
 	return slices.ContainsFunc(c.Queues, func(p string) bool { return globMatch(p, queue) })
 }
 
-// Authorize checks that the token is for project and, when queue is not empty, that it covers queue. The
-// project binding is strict for every role, admin included.
+// Authorize checks that the token may act in project and, when queue is not empty, that it covers queue.
+// A token is bound to its own project_id, except that the admin role may act in any project (an operator's
+// token administers the whole broker). The queues claim limits every role, admin included.
 func (c *Claims) Authorize(project, queue string) error {
-	if c.ProjectID != project {
+	if c.ProjectID != project && !c.IsAdmin() {
 		return ErrTokenWrongProject
 	}
 	if queue != "" && !c.AllowsQueue(queue) {

@@ -222,11 +222,20 @@ func TestTokenRefusals(t *testing.T) {
 	if err := claims.Authorize("campus-1", "cmd-ac-12"); !errors.Is(err, ErrTokenQueueNotAllowed) {
 		t.Fatalf("queue outside patterns: %v", err)
 	}
+	// An admin acts in any project; its queues claim still limits it.
 	admin := good
-	admin.Roles = []string{RoleAdmin}
+	admin.Roles = []string{RoleMember, RoleAdmin}
 	claims, _ = VerifyToken(keys, issue(t, hs, admin), testNow, 0)
-	if err := claims.Authorize("campus-2", ""); !errors.Is(err, ErrTokenWrongProject) {
+	if err := claims.Authorize("campus-2", "anything"); err != nil {
 		t.Fatalf("admin of campus-1 in campus-2: %v", err)
+	}
+	admin.Queues = []string{"ops-*"}
+	claims, _ = VerifyToken(keys, issue(t, hs, admin), testNow, 0)
+	if err := claims.Authorize("campus-2", "ops-1"); err != nil {
+		t.Fatalf("queue-limited admin in campus-2: %v", err)
+	}
+	if err := claims.Authorize("campus-2", "telemetry-1"); !errors.Is(err, ErrTokenQueueNotAllowed) {
+		t.Fatalf("queue-limited admin outside its queues: %v", err)
 	}
 }
 
