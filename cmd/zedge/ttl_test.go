@@ -22,14 +22,14 @@ func TestShortTTL(t *testing.T) {
 	long := producer.post("readings", map[string]any{"body": map[string]any{"temp": 20.3}, "ttl": 60})
 
 	// A short-lived message under a claim lives at least claim ttl + grace.
-	extended := producer.post("extended", map[string]any{"body": "keep", "ttl": 1})[0]
+	// (ttl 2, so that it lives at least a second whatever the rounding, long enough to be claimed.)
+	extended := producer.post("extended", map[string]any{"body": "keep", "ttl": 2})[0]
 	claimID, msgs, status := reader.claim("extended", 8, 2, 1)
 	if status != 201 || len(msgs) != 1 || msgs[0].ID != extended {
-		// The message may have expired before the claim if the second rolled over; that is not the point here.
-		t.Fatalf("claim of the 1 s message: status %d, messages %v", status, ids(msgs))
+		t.Fatalf("claim of the 2 s message: status %d, messages %v", status, ids(msgs))
 	}
 	if msgs[0].TTL != 10 {
-		t.Errorf("claimed 1 s message reports ttl %d, want claim ttl + grace = 10", msgs[0].TTL)
+		t.Errorf("claimed 2 s message reports ttl %d, want claim ttl + grace = 10", msgs[0].TTL)
 	}
 
 	// A short claim on everything still live (the long message at least).
@@ -71,7 +71,7 @@ func TestShortTTL(t *testing.T) {
 		t.Errorf("%s: the long message's ttl must stay 60 (the claim did not need to extend it)", r)
 	}
 
-	// The extended message outlived its own 1 s ttl and is still held by its claim.
+	// The extended message outlived its own 2 s ttl and is still held by its claim.
 	if _, r := reader.get("extended", extended); r.status != 200 {
 		t.Errorf("%s: the claimed message expired before claim ttl + grace", r)
 	}
