@@ -1,0 +1,410 @@
+package revoke
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zedge-io/zedge/signing"
+)
+
+// Kind is what an entry names.
+type Kind string
+
+// Kinds of entries.
+const (
+	// Signature names a signed URL by the fingerprint of its signature (signing.Fingerprint).
+	Signature Kind = "signature"
+	// TokenID names one token by its jti.
+	TokenID Kind = "jti"
+	// Subject names every token of a subject issued at or before the revocation.
+	Subject Kind = "subject"
+)
+
+// Errors.
+var (
+	// ErrInvalidEntry: an entry's kind is unknown or its id is empty, too long, or not printable.
+	ErrInvalidEntry = errors.New("revoke: invalid entry")
+	// ErrInvalidConfig: a Config field is out of range.
+	ErrInvalidConfig = errors.New("revoke: invalid config")
+	// ErrCorruptFile: the revocation file is not a revocation list.
+	ErrCorruptFile = errors.New("revoke: corrupt revocation file")
+	// ErrNotFound: Remove found no such entry.
+	ErrNotFound = errors.New("revoke: no such entry")
+)
+
+// Limits.
+const (
+	// MaxIDLength bounds an entry's id (a jti or a subject; fingerprints are 64 characters).
+	MaxIDLength = 256
+	// MaxReasonLength bounds the free-text reason.
+	MaxReasonLength = 512
+	// MaxEntries bounds the list, so that a runaway script cannot make every reload expensive.
+	MaxEntries = 100000
+	// MaxLeeway is how long after its credential's expiry an entry is kept: the largest clock skew a token
+	// verifier may allow (signing.MaxTokenLeeway).
+	MaxLeeway = signing.MaxTokenLeeway
+	// MaxPollInterval keeps "refused within a second" true for changes made by another process.
+	MaxPollInterval = time.Second
+	// MinPollInterval keeps the watcher from spinning.
+	MinPollInterval = 10 * time.Millisecond
+)
+
+// DefaultFileName is the file's name in the data directory.
+const DefaultFileName = "revocations.json"
+
+// Entry is one revoked credential.
+type Entry struct {
+	Kind Kind `json:"kind"`
+	// ID is the fingerprint, jti or subject.
+	ID string `json:"id"`
+	// RevokedAt is when the entry was made; for Subject it is the cut-off for iat.
+	RevokedAt time.Time `json:"revoked_at"`
+	// Expires, when set, is when the credential expires on its own; the entry is dropped MaxLeeway later.
+	Expires time.Time `json:"expires,omitzero"`
+	// Reason is the operator's note.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Validate checks the kind and the id.
+func (e Entry) Validate() error {
+	switch e.Kind {
+	case Signature:
+		if len(e.ID) != 64 || strings.Trim(e.ID, "0123456789abcdef") != "" {
+			return fmt.Errorf("%w: a signature entry's id is the 64 hex digits of its fingerprint", ErrInvalidEntry)
+		}
+	case TokenID, Subject:
+		if e.ID == "" || len(e.ID) > MaxIDLength || !printable(e.ID) {
+			return fmt.Errorf("%w: %s must be 1..%d printable characters", ErrInvalidEntry, e.Kind, MaxIDLength)
+		}
+	default:
+		return fmt.Errorf("%w: kind %q is not %s, %s or %s", ErrInvalidEntry, e.Kind, Signature, TokenID, Subject)
+	}
+	if len(e.Reason) > MaxReasonLength || !utf8.ValidString(e.Reason) {
+		return fmt.Errorf("%w: reason longer than %d bytes or not UTF-8", ErrInvalidEntry, MaxReasonLength)
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+// ForSignature is the entry that revokes the signed URL with this signature; expires is the URL's expiry
+// (zero when unknown). The signature is not kept, only its fingerprint.
+func ForSignature(signature string, expires time.Time) Entry {
+	return Entry{Kind: Signature, ID: signing.Fingerprint(signature), Expires: expires}
+}
+
+// live reports whether the entry still matters at now.
+func (e Entry) live(now time.Time) bool {
+	return e.Expires.IsZero() || now.Before(e.Expires.Add(MaxLeeway))
+}
+
+// Config configures the revocation list.
+type Config struct {
+	// File is the revocation list's path. The application defaults it to revocations.json in the data
+	// directory.
+	File string `yaml:"file"`
+	// PollInterval is how often a running server checks the file for changes made by another process.
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// DefaultConfig polls four times a second; File is left for the application to place.
+func DefaultConfig() Config { return Config{PollInterval: 250 * time.Millisecond} }
+
+// Validate checks the file name and the poll interval.
+func (c Config) Validate() error {
+	if c.File == "" {
+		return fmt.Errorf("%w: file is empty", ErrInvalidConfig)
+	}
+	if c.PollInterval < MinPollInterval || c.PollInterval > MaxPollInterval {
+		return fmt.Errorf("%w: poll_interval %v outside %v..%v", ErrInvalidConfig, c.PollInterval,
+			MinPollInterval, MaxPollInterval)
+	}
+	return nil
+}
+
+// snapshot is one immutable state of the list.
+type snapshot struct {
+	entries    []Entry
+	signatures map[string]struct{}
+	tokenIDs   map[string]struct{}
+	subjects   map[string]time.Time // subject -> latest revocation
+}
+
+func newSnapshot(entries []Entry) *snapshot {
+	s := &snapshot{entries: entries}
+	for _, e := range entries {
+		switch e.Kind {
+		case Signature:
+			if s.signatures == nil {
+				s.signatures = make(map[string]struct{})
+			}
+			s.signatures[e.ID] = struct{}{}
+		case TokenID:
+			if s.tokenIDs == nil {
+				s.tokenIDs = make(map[string]struct{})
+			}
+			s.tokenIDs[e.ID] = struct{}{}
+		case Subject:
+			if s.subjects == nil {
+				s.subjects = make(map[string]time.Time)
+			}
+			if at, ok := s.subjects[e.ID]; !ok || e.RevokedAt.After(at) {
+				s.subjects[e.ID] = e.RevokedAt
+			}
+		}
+	}
+	return s
+}
+
+// List is the revocation list of one file. Lookups are lock-free and safe for concurrent use; changes are
+// serialised within the process by a mutex and across processes by the file lock.
+type List struct {
+	path string
+	poll time.Duration
+	log  *slog.Logger
+
+	snap atomic.Pointer[snapshot]
+
+	mu   sync.Mutex // serialises Revoke, Remove and reloads; guards seen
+	seen os.FileInfo
+
+	watchOnce sync.Once
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// Open loads the list from cfg.File (a missing file is an empty list; its directory is created when
+// needed). A file that does not parse is an error: starting with an empty list would re-enable revoked
+// credentials. Open starts no goroutine; see Watch.
+func Open(cfg Config, log *slog.Logger) (*List, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &List{path: cfg.File, poll: cfg.PollInterval, log: log.With("component", "revoke"),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := os.MkdirAll(filepath.Dir(cfg.File), 0o755); err != nil {
+		return nil, fmt.Errorf("revoke: %w", err)
+	}
+	entries, fi, err := readFile(l.path)
+	if err != nil {
+		return nil, err
+	}
+	l.seen = fi
+	l.snap.Store(newSnapshot(entries))
+	return l, nil
+}
+
+// Path is the file the list lives in.
+func (l *List) Path() string { return l.path }
+
+// SignatureRevoked reports whether the signed URL with this signature is revoked. When no URL is revoked it
+// costs one atomic load; otherwise one SHA-256 and one map lookup.
+func (l *List) SignatureRevoked(signature string) bool {
+	s := l.snap.Load()
+	if len(s.signatures) == 0 {
+		return false
+	}
+	_, ok := s.signatures[signing.Fingerprint(signature)]
+	return ok
+}
+
+// TokenRevoked reports whether a token with this jti, subject and issue time (zero: no iat) is revoked.
+func (l *List) TokenRevoked(jti, subject string, issuedAt time.Time) bool {
+	s := l.snap.Load()
+	if jti != "" && len(s.tokenIDs) > 0 {
+		if _, ok := s.tokenIDs[jti]; ok {
+			return true
+		}
+	}
+	if len(s.subjects) > 0 {
+		if at, ok := s.subjects[subject]; ok && (issuedAt.IsZero() || !issuedAt.After(at)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Entries returns a copy of the entries, oldest first.
+func (l *List) Entries() []Entry { return slices.Clone(l.snap.Load().entries) }
+
+// Revoke adds e (RevokedAt set to now when zero) to the file and to the list in memory, dropping entries
+// whose credentials have expired. Revoking what is already revoked keeps the existing entry, updated with a
+// later expiry or a new reason. It returns the entry as stored.
+func (l *List) Revoke(e Entry, now time.Time) (Entry, error) {
+	if e.RevokedAt.IsZero() {
+		e.RevokedAt = now
+	}
+	e.RevokedAt = e.RevokedAt.UTC()
+	if !e.Expires.IsZero() {
+		e.Expires = e.Expires.UTC()
+	}
+	if err := e.Validate(); err != nil {
+		return Entry{}, err
+	}
+	stored := e
+	err := l.update(now, func(entries []Entry) ([]Entry, error) {
+		i := slices.IndexFunc(entries, func(x Entry) bool { return x.Kind == e.Kind && x.ID == e.ID })
+		if i < 0 {
+			if len(entries) >= MaxEntries {
+				return nil, fmt.Errorf("%w: the list holds %d entries already", ErrInvalidEntry, MaxEntries)
+			}
+			return append(entries, e), nil
+		}
+		old := &entries[i]
+		// A subject revoked again moves its cut-off forward: tokens issued between the two are refused too.
+		if e.Kind == Subject && e.RevokedAt.After(old.RevokedAt) {
+			old.RevokedAt = e.RevokedAt
+		}
+		if !old.Expires.IsZero() && (e.Expires.IsZero() || e.Expires.After(old.Expires)) {
+			old.Expires = e.Expires
+		}
+		if e.Reason != "" {
+			old.Reason = e.Reason
+		}
+		stored = *old
+		return entries, nil
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	return stored, nil
+}
+
+// Remove deletes the entry of this kind and id (for a mistaken revocation). It fails with ErrNotFound when
+// there is none.
+func (l *List) Remove(kind Kind, id string, now time.Time) error {
+	return l.update(now, func(entries []Entry) ([]Entry, error) {
+		i := slices.IndexFunc(entries, func(x Entry) bool { return x.Kind == kind && x.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %s %q", ErrNotFound, kind, id)
+		}
+		return slices.Delete(entries, i, i+1), nil
+	})
+}
+
+// update is the one read-modify-write: under both locks it reads the file afresh (another process may have
+// changed it), applies fn, drops expired entries, writes the file and installs the snapshot.
+func (l *List) update(now time.Time, fn func([]Entry) ([]Entry, error)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	unlock, err := lockFile(l.path + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	entries, _, err := readFile(l.path)
+	if err != nil {
+		return err
+	}
+	entries, err = fn(entries)
+	if err != nil {
+		return err
+	}
+	entries = slices.DeleteFunc(entries, func(e Entry) bool { return !e.live(now) })
+	fi, err := writeFile(l.path, entries)
+	if err != nil {
+		return err
+	}
+	l.seen = fi
+	l.snap.Store(newSnapshot(entries))
+	return nil
+}
+
+// Reload re-reads the file if it was replaced since the list last saw it and reports whether it did. On a
+// parse error the list in memory is kept.
+func (l *List) Reload() (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fi, err := os.Stat(l.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if l.seen == nil {
+			return false, nil
+		}
+	case err != nil:
+		return false, fmt.Errorf("revoke: %w", err)
+	case sameFile(l.seen, fi):
+		return false, nil
+	}
+	entries, fi, err := readFile(l.path)
+	if err != nil {
+		return false, err
+	}
+	if fi == nil && len(l.snap.Load().entries) > 0 {
+		l.log.Warn("revocation file removed: the list is now empty", "file", l.path)
+	}
+	l.seen = fi
+	l.snap.Store(newSnapshot(entries))
+	return true, nil
+}
+
+// sameFile reports whether two stats show the same version of the file: every write renames a new file
+// into place, so a change of inode is the reliable signal; size and time catch an edit in place.
+func sameFile(a, b os.FileInfo) bool {
+	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// Watch starts polling the file every PollInterval, so that changes made by another process (zedge revoke)
+// take effect within one interval. Close stops it. Calling Watch again does nothing.
+func (l *List) Watch() {
+	l.watchOnce.Do(func() {
+		go func() {
+			defer close(l.done)
+			t := time.NewTicker(l.poll)
+			defer t.Stop()
+			var lastErr string
+			for {
+				select {
+				case <-l.stop:
+					return
+				case <-t.C:
+				}
+				changed, err := l.Reload()
+				switch {
+				case err != nil:
+					// Log a broken file once, not at every tick.
+					if err.Error() != lastErr {
+						l.log.Error("revocation file not reloaded; keeping the previous list", "file", l.path, "err", err)
+						lastErr = err.Error()
+					}
+				case changed:
+					lastErr = ""
+					l.log.Info("revocation list reloaded", "file", l.path, "entries", len(l.snap.Load().entries))
+				}
+			}
+		}()
+	})
+}
+
+// Close stops the watcher, if any, and waits for it.
+func (l *List) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		started := true
+		l.watchOnce.Do(func() { started = false })
+		if started {
+			<-l.done
+		}
+	})
+	return nil
+}
