@@ -1,9 +1,11 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -168,6 +170,63 @@ func TestBadgerDataSurvivesRestart(t *testing.T) {
 	code, body = call(t, r.app.HTTPAddr(), "GET", "/v2/queues/kept/messages", consumerID, "")
 	if code != http.StatusOK || !strings.Contains(body, `"before restart"`) {
 		t.Fatalf("GET after restart = %d %q, want the message posted before", code, body)
+	}
+}
+
+// A request in flight when shutdown begins is finished and answered, and what it wrote is kept: the store is
+// closed only after the HTTP server has drained.
+func TestShutdownFinishesInFlightRequest(t *testing.T) {
+	cfg := testConfig(t, StoreBadger)
+	r := start(t, cfg, Options{})
+	addr := r.app.HTTPAddr()
+
+	// Send the headers and half the body, and keep the rest back.
+	body := `{"messages": [{"body": "in flight", "ttl": 3600}]}`
+	half := len(body) / 2
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v2/queues/drain/messages HTTP/1.1\r\nHost: zedge\r\nClient-ID: %s\r\n"+
+		"X-Project-ID: app-test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		producerID, len(body), body[:half])
+	// The listener hands out connections in order, so once a later connection is served, ours has been
+	// accepted too.
+	if code, _ := call(t, addr, "GET", "/v2/ping", consumerID, ""); code != http.StatusNoContent {
+		t.Fatalf("ping = %d", code)
+	}
+
+	r.cancel()
+	// Shutdown has begun once the listener refuses new connections.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := io.WriteString(conn, body[half:]); err != nil {
+		t.Fatalf("finishing the request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to the in-flight request: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight POST = %d, want 201", resp.StatusCode)
+	}
+	if err := <-r.done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	r.done <- nil
+
+	r = start(t, cfg, Options{})
+	code, got := call(t, r.app.HTTPAddr(), "GET", "/v2/queues/drain/messages", consumerID, "")
+	if code != http.StatusOK || !strings.Contains(got, `"in flight"`) {
+		t.Fatalf("after restart: %d %q, want the message acknowledged during shutdown", code, got)
 	}
 }
 
