@@ -4,7 +4,7 @@ BIN       := bin/zedge
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/zedge-io/zedge/cmd/internal/app.Version=$(VERSION)
 # Packages with concurrency run under the race detector; everything else runs without it.
-RACE_PKGS := ./store/... ./broker/...
+RACE_PKGS := ./store/... ./broker/... ./cmd/internal/...
 # Packages whose micro-benchmarks make bench runs (only those that exist yet).
 BENCH_PKGS = $(foreach d,store broker signing,$(if $(wildcard $(d)),./$(d)/...))
 # Seconds each fuzzer runs in make test (a smoke run) and in make fuzz.
@@ -41,7 +41,7 @@ test-race:
 
 # Every package not covered by test-race, including the end-to-end tests in cmd/zedge.
 test-rest:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -Ev '/(store|broker)(/|$$)')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -vxF "$$($(GO) list $(RACE_PKGS))")
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
