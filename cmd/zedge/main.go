@@ -1,5 +1,3 @@
-// Command zedge is an edge message broker that speaks OpenStack Zaqar's v2 API. Run `zedge help` for usage;
-// the whole lifecycle lives in package cmd/internal/app.
 package main
 
 import (

@@ -113,7 +113,7 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		select {
 		case <-ctx.Done():
-			a.log.Info("zedge stopping", "reason", context.Cause(ctx))
+			a.log.Info("zedge stopping", "reason", context.Cause(ctx), "drain_timeout", a.cfg.ShutdownTimeout)
 		case <-serving:
 			// Serve returns on its own only when the listener fails.
 			if serveErr == nil {
