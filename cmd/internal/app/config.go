@@ -59,19 +59,14 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate checks every section and reports all problems at once, each prefixed with its section. The error
-// wraps ErrInvalidConfig.
+// Validate checks every section and reports all problems at once, one per line, each naming its section. The
+// error wraps ErrInvalidConfig.
 func (c Config) Validate() error {
 	var errs []error
-	section := func(name string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
-		}
-	}
-	section("log", c.Log.Validate())
-	section("http", c.HTTP.Validate())
-	section("store", c.Store.Validate())
-	section("limits", c.Limits.Validate())
+	errs = append(errs, inSection("log", c.Log.Validate())...)
+	errs = append(errs, inSection("http", c.HTTP.Validate())...)
+	errs = append(errs, inSection("store", c.Store.Validate())...)
+	errs = append(errs, inSection("limits", c.Limits.Validate())...)
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout must be positive, got %v", c.ShutdownTimeout))
 	}
@@ -81,14 +76,32 @@ func (c Config) Validate() error {
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 }
 
+// inSection splits a section's (possibly joined) error into its problems and prefixes each with the section's
+// name, unless the package's text already starts with it (httpapi writes "http.addr ...").
+func inSection(name string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		list = joined.Unwrap()
+	}
+	out := make([]error, 0, len(list))
+	for _, e := range list {
+		if strings.HasPrefix(e.Error(), name) {
+			out = append(out, e)
+		} else {
+			out = append(out, fmt.Errorf("%s: %w", name, e))
+		}
+	}
+	return out
+}
+
 // Validate checks the store kind and the configuration of the backend in use.
 func (c StoreConfig) Validate() error {
 	switch c.Kind {
 	case StoreBadger:
-		if err := c.Badger.Validate(); err != nil {
-			return fmt.Errorf("badger: %w", err)
-		}
-		return nil
+		return errors.Join(inSection("badger", c.Badger.Validate())...)
 	case StoreMemory:
 		return nil
 	default:

@@ -255,20 +255,29 @@ func TestLoadEmptyFileChangesNothing(t *testing.T) {
 	}
 }
 
-// Validate reports every broken section at once, each named.
+// Validate reports every problem at once, one per line, each naming its section.
 func TestValidateReportsAllSections(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Log.Level = "loud"
-	cfg.Store.Kind = "tape"
+	cfg.HTTP.Addr = "no port"
+	cfg.HTTP.ReadBufferSize = 1
+	cfg.Store.Badger.Dir = ""
+	cfg.Store.Badger.NumCompactors = 0
 	cfg.Limits.MaxMessagesPostSize = 0
+	cfg.Limits.MaxQueueMetadata = 0
 	cfg.ShutdownTimeout = -time.Second
 	err := cfg.Validate()
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("Validate = %v, want ErrInvalidConfig", err)
 	}
-	for _, want := range []string{"log: ", "store: ", "limits: ", "shutdown_timeout"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %q", err, want)
+	lines := strings.Split(strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": "), "\n")
+	want := []string{"log: ", "http", "http", "store: badger: ", "store: badger: ", "limits: ", "limits: ", "shutdown_timeout"}
+	if len(lines) != len(want) {
+		t.Fatalf("Validate gave %d problems, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, line := range lines {
+		if !strings.HasPrefix(line, want[i]) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, line, want[i])
 		}
 	}
 	if err := DefaultConfig().Validate(); err != nil {
