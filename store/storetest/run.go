@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Concurrency/DisjointClaims", testConcurrentClaims},
 		{"Concurrency/Posters", testConcurrentPosters},
 		{"Concurrency/Mixed", testConcurrentMixed},
+		{"Concurrency/ReadYourWrites", testReadYourWrites},
 		{"Lifecycle/HealthCapabilities", testHealth},
 		{"Lifecycle/Closed", testClosed},
 	}

@@ -290,6 +290,45 @@ func testConcurrentMixed(t *testing.T, s store.Store) {
 	eq(t, "pager saw only posted messages", len(seen), len(want))
 }
 
+// testReadYourWrites checks that a message is listable, fetchable and claimable as soon as PostMessages
+// returns, while other callers post to the same queue.
+func testReadYourWrites(t *testing.T, s store.Store) {
+	c := newClock()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			queue := fmt.Sprintf("own-%d", w)
+			for i := range 40 {
+				posted, err := s.PostMessages(ctx, proj, "shared", msgs(time.Hour, fmt.Sprint(i)), c.now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := s.GetMessages(ctx, proj, "shared", posted, c.now)
+				if err != nil || len(got) != 1 {
+					t.Errorf("message %s not fetchable right after posting: %d found, %v", posted[0], len(got), err)
+					return
+				}
+				own, err := s.PostMessages(ctx, proj, queue, msgs(time.Hour, fmt.Sprint(i)), c.now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res, err := s.CreateClaim(ctx, proj, queue, spec(10), c.now)
+				if err != nil || len(res.Messages) != 1 || res.Messages[0].ID != own[0] {
+					t.Errorf("message %s not claimable right after posting: %v, %v", own[0], ids(res.Messages), err)
+					return
+				}
+				if err := s.DeleteMessage(ctx, proj, queue, own[0], res.Claim.ID, c.now); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func testHealth(t *testing.T, s store.Store) {
 	must(t, s.Health(ctx))
 	if s.Capabilities().Name == "" {

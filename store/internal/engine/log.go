@@ -4,8 +4,9 @@ import "github.com/zedge-io/zedge/store"
 
 // Log persists the engine's changes. Begin locks the log and returns a Batch; the engine records its changes into
 // the batch and Commit unlocks and returns the Ticket that completes when the batch is persisted. Batches are
-// persisted, and their Tickets completed, in the order of their Commit calls. Implementations encode the records
-// synchronously: the engine may change them as soon as the recording call returns.
+// persisted, and their Tickets completed, in the order of their Commit calls (a batch with no records may complete
+// at once). Implementations encode the records synchronously: the engine may change them as soon as the
+// recording call returns.
 type Log interface {
 	Begin() Batch
 }

@@ -55,10 +55,13 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 		b.PutMessage(project, name, m, msgs[i].Body)
 	}
 	t := b.Commit()
+	// A ticket already complete here (always, without persistence) is flushed into the index right now;
+	// otherwise the flush after the wait makes it visible.
+	durable := t.Done()
 	q.pending = append(q.pending, pendingPost{t: t, msgs: ptrs})
 	q.flushPending()
 	q.mu.Unlock()
-	if t.Done() && t.Wait() == nil {
+	if durable && t.Wait() == nil {
 		return ids, nil
 	}
 	err := e.wait(t)
