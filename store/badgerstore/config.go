@@ -42,9 +42,10 @@ type Config struct {
 	NumCompactors int `yaml:"num_compactors"`
 	// ReapInterval is how often expired messages, claims and subscriptions are dropped from memory.
 	ReapInterval time.Duration `yaml:"reap_interval"`
-	// KeepBodies keeps message bodies in memory as well as on disk. Off, only metadata stays in memory and
-	// bodies are read back from Badger when a message is listed, fetched, claimed or popped.
-	KeepBodies bool `yaml:"keep_bodies"`
+	// BodyMemoryMax is the largest message body (bytes) also kept in memory; larger bodies stay only on disk
+	// and are read back from Badger when their message is listed, fetched, claimed, popped or dead-lettered.
+	// Zero keeps no body in memory; -1 keeps every body in memory.
+	BodyMemoryMax int `yaml:"body_memory_max"`
 }
 
 // DefaultConfig returns the defaults for a database in dir, chosen for high volumes of small, short-lived
@@ -62,7 +63,7 @@ func DefaultConfig(dir string) Config {
 		BlockCacheSize:   32 << 20,
 		NumCompactors:    2,
 		ReapInterval:     time.Second,
-		KeepBodies:       true,
+		BodyMemoryMax:    512,
 	}
 }
 
@@ -101,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.NumCompactors < 2 {
 		bad("badger: num_compactors %d: want at least 2", c.NumCompactors)
+	}
+	if c.BodyMemoryMax < -1 {
+		bad("badger: body_memory_max %d: want -1 (all), 0 (none) or a size in bytes", c.BodyMemoryMax)
 	}
 	if c.ReapInterval <= 0 {
 		bad("badger: reap_interval must be positive")

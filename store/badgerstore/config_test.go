@@ -27,6 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		{"block cache", func(c *Config) { c.BlockCacheSize = -1 }, "block_cache_size"},
 		{"one compactor", func(c *Config) { c.NumCompactors = 1 }, "num_compactors"},
 		{"reap interval", func(c *Config) { c.ReapInterval = 0 }, "reap_interval"},
+		{"body memory max", func(c *Config) { c.BodyMemoryMax = -2 }, "body_memory_max"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -61,8 +61,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	s.log = newCommitLog(db, lease)
 	opts := engine.Options{Log: s.log, WallClockExpiry: true, Logger: log}
-	if !cfg.KeepBodies {
-		opts.Bodies = bodyLoader{db}
+	if cfg.BodyMemoryMax >= 0 {
+		opts.Bodies, opts.BodyMemoryMax = bodyLoader{db}, cfg.BodyMemoryMax
 	}
 	s.Engine = engine.New(opts)
 	started := time.Now()
@@ -185,7 +185,7 @@ func (s *Store) restore(lease uint64) (messages int, err error) {
 							m := &engine.Msg{Seq: binary.BigEndian.Uint64(k.rest)}
 							body, err := decodeMessageValue(v, m)
 							if err == nil {
-								if s.cfg.KeepBodies {
+								if s.cfg.BodyMemoryMax < 0 || len(body) <= s.cfg.BodyMemoryMax {
 									m.Body = append(make([]byte, 0, len(body)), body...)
 								}
 								r.Message(project, queue, m)

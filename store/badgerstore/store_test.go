@@ -32,7 +32,19 @@ func modes() map[string]func(dir string) badgerstore.Config {
 		},
 		"sync-bodies-on-disk": func(dir string) badgerstore.Config {
 			c := badgerstore.DefaultConfig(dir)
-			c.KeepBodies = false
+			c.BodyMemoryMax = 0
+			return c
+		},
+		// Bodies of up to 8 bytes in memory, longer ones on disk: the suite's bodies fall on both sides.
+		"async-bodies-mixed": func(dir string) badgerstore.Config {
+			c := badgerstore.DefaultConfig(dir)
+			c.Durability = badgerstore.DurabilityAsync
+			c.BodyMemoryMax = 8
+			return c
+		},
+		"sync-bodies-in-memory": func(dir string) badgerstore.Config {
+			c := badgerstore.DefaultConfig(dir)
+			c.BodyMemoryMax = -1
 			return c
 		},
 	}

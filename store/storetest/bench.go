@@ -156,14 +156,14 @@ func commits(s store.Store) int64 {
 	return 0
 }
 
-// reportRates reports messages per second and, for grouping backends, calls per commit (per fsync in sync
+// reportRates reports messages per second and, for grouping backends, operations per commit (per fsync in sync
 // mode).
 func reportRates(b *testing.B, s store.Store, groups0 int64, perCall int) {
 	b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
 	if c, ok := s.(commitCounter); ok {
 		g, _ := c.CommitStats()
 		if g > groups0 {
-			b.ReportMetric(float64(b.N)/float64(g-groups0), "calls/commit")
+			b.ReportMetric(float64(b.N)/float64(g-groups0), "ops/commit")
 		}
 	}
 }

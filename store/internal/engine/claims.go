@@ -112,7 +112,7 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 				Seq: e.nextSeq(), Created: n, Expires: addDur(n, ttl), TTL: ttl, PostedTTL: ttl,
 				ClientID: m.ClientID, ClaimCount: m.ClaimCount, heapIdx: -1,
 			}
-			if e.keepBodies {
+			if e.keepsBody(len(bodies[i])) {
 				nm.Body = bodies[i]
 			}
 			moved = append(moved, nm)

@@ -19,6 +19,9 @@ type Options struct {
 	Log Log
 	// Bodies reads bodies back from storage; nil means the engine keeps every body in memory.
 	Bodies BodyLoader
+	// BodyMemoryMax is, when Bodies is set, the largest body kept in memory as well; larger ones are read back
+	// through Bodies when needed. Zero keeps no body in memory.
+	BodyMemoryMax int
 	// FirstSeq is the first message sequence to hand out (restored engines pass one past every sequence ever
 	// used). Zero means 1.
 	FirstSeq uint64
@@ -36,7 +39,7 @@ type Options struct {
 type Engine struct {
 	log        Log
 	bodies     BodyLoader
-	keepBodies bool
+	bodyMax    int // bodies up to this size stay in memory; -1: all
 	wallClock  bool
 	logger     *slog.Logger
 
@@ -104,7 +107,7 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		log:        opts.Log,
 		bodies:     opts.Bodies,
-		keepBodies: opts.Bodies == nil,
+		bodyMax:    opts.BodyMemoryMax,
 		wallClock:  opts.WallClockExpiry,
 		logger:     opts.Logger,
 		projects:   make(map[string]*project),
@@ -113,6 +116,9 @@ func New(opts Options) *Engine {
 	}
 	if e.log == nil {
 		e.log = nopLog{}
+	}
+	if e.bodies == nil {
+		e.bodyMax = -1
 	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
@@ -387,31 +393,35 @@ func (q *queue) flushPending() {
 	q.pending = q.pending[:rest]
 }
 
-// bodies returns the bodies of msgs (loading them when the engine does not keep them); a nil entry means the
-// storage no longer has the message.
+// keepsBody reports whether a body of n bytes is kept in memory.
+func (e *Engine) keepsBody(n int) bool { return e.bodyMax < 0 || n <= e.bodyMax }
+
+// bodiesOf returns the bodies of msgs, reading those not kept in memory back from storage; a nil entry means
+// the storage no longer has the message.
 func (e *Engine) bodiesOf(q *queue, msgs []*Msg) ([][]byte, error) {
 	out := make([][]byte, len(msgs))
-	if e.keepBodies {
-		for i, m := range msgs {
-			out[i] = m.Body
-			if out[i] == nil {
-				out[i] = []byte{}
-			}
-		}
-		return out, nil
-	}
-	if len(msgs) == 0 {
-		return out, nil
-	}
-	seqs := make([]uint64, len(msgs))
+	var seqs []uint64
+	var missing []int
 	for i, m := range msgs {
-		seqs[i] = m.Seq
+		if m.Body != nil {
+			out[i] = m.Body
+			continue
+		}
+		seqs = append(seqs, m.Seq)
+		missing = append(missing, i)
 	}
-	if err := e.bodies.LoadBodies(q.project, q.name, seqs, out); err != nil {
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	loaded := make([][]byte, len(seqs))
+	if err := e.bodies.LoadBodies(q.project, q.name, seqs, loaded); err != nil {
 		if errors.Is(err, store.ErrClosed) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: reading message bodies: %w", store.ErrUnavailable, err)
+	}
+	for j, i := range missing {
+		out[i] = loaded[j]
 	}
 	return out, nil
 }

@@ -17,14 +17,13 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 	// One allocation for the records and one for the bodies of the whole batch.
 	recs := make([]Msg, len(msgs))
 	ptrs := make([]*Msg, len(msgs))
-	var bodies []byte
-	if e.keepBodies {
-		size := 0
-		for i := range msgs {
+	size := 0
+	for i := range msgs {
+		if e.keepsBody(len(msgs[i].Body)) {
 			size += len(msgs[i].Body)
 		}
-		bodies = make([]byte, 0, size)
 	}
+	bodies := make([]byte, 0, size) // never nil: a kept empty body must stay non-nil
 	for i := range msgs {
 		nm := &msgs[i]
 		m := &recs[i]
@@ -37,7 +36,7 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 		}
 		m.ClientID = nm.ClientID
 		m.heapIdx = -1
-		if e.keepBodies {
+		if e.keepsBody(len(nm.Body)) {
 			start := len(bodies)
 			bodies = append(bodies, nm.Body...)
 			m.Body = bodies[start:len(bodies):len(bodies)]
