@@ -37,11 +37,11 @@ type Options struct {
 
 // Engine implements the store.Store semantics in memory. It is safe for concurrent use.
 type Engine struct {
-	log        Log
-	bodies     BodyLoader
-	bodyMax    int // bodies up to this size stay in memory; -1: all
-	wallClock  bool
-	logger     *slog.Logger
+	log       Log
+	bodies    BodyLoader
+	bodyMax   int // bodies up to this size stay in memory; -1: all
+	wallClock bool
+	logger    *slog.Logger
 
 	seq atomic.Uint64 // the next sequence number
 
@@ -105,14 +105,14 @@ type claim struct {
 // New builds an engine and starts its reaper.
 func New(opts Options) *Engine {
 	e := &Engine{
-		log:        opts.Log,
-		bodies:     opts.Bodies,
-		bodyMax:    opts.BodyMemoryMax,
-		wallClock:  opts.WallClockExpiry,
-		logger:     opts.Logger,
-		projects:   make(map[string]*project),
-		subs:       make(map[subKey]*subSet),
-		stop:       make(chan struct{}),
+		log:       opts.Log,
+		bodies:    opts.Bodies,
+		bodyMax:   opts.BodyMemoryMax,
+		wallClock: opts.WallClockExpiry,
+		logger:    opts.Logger,
+		projects:  make(map[string]*project),
+		subs:      make(map[subKey]*subSet),
+		stop:      make(chan struct{}),
 	}
 	if e.log == nil {
 		e.log = nopLog{}
