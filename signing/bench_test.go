@@ -11,6 +11,15 @@ func BenchmarkVerifyRequest(b *testing.B) {
 		c := signedPOST(b)
 		benchVerify(b, c.ring, c.request)
 	})
+	b.Run("POST/primary-key/CheckRequest", func(b *testing.B) {
+		c := signedPOST(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := CheckRequest(c.ring, c.request, testNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("POST/old-key-of-3", func(b *testing.B) {
 		// The worst honest case during a rotation: the URL was signed by the last key of the ring.
 		old := URLKey{ID: "old", Secret: []byte("test-secret")}

@@ -21,9 +21,10 @@
 // A request presents the grant back as the URL-Signature, URL-Expires, URL-Methods and URL-Paths headers
 // (CredentialsFromHeaders) or, so that a sensor can be given one plain URL, as the signature, expires,
 // methods and paths query parameters (CredentialsFromQuery). VerifyRequest checks it before any store access:
-// the method is granted, the path is covered, the expiry lies ahead, the signature matches (hmac.Equal).
-// Every failure has its own sentinel error for logs and metrics; Zaqar's API answers all of them with a bare
-// 404. Verified.Fingerprint names a URL for the server's revocation list without keeping the signature.
+// the method is granted, the path is covered, the expiry lies ahead, the signature matches (hmac.Equal);
+// CheckRequest makes the same checks without allocating, for a server's request path. Every failure has its
+// own sentinel error for logs and metrics; Zaqar's API answers all of them with a bare 404.
+// Verified.Fingerprint names a URL for the server's revocation list without keeping the signature.
 //
 // Over websocket (spec §9.3) only message actions can use a signed URL (WebsocketActionMethod) and the
 // credentials arrive as a headers object with URL-Methods and URL-Paths as arrays (CredentialsFromWebsocket);

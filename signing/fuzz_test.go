@@ -82,6 +82,9 @@ func FuzzVerifyRequest(f *testing.F) {
 		req := SignedRequest{Method: method, Path: path, Project: project,
 			Credentials: Credentials{Signature: sig, Expires: expires, Methods: methods, Paths: paths}}
 		v, err := VerifyRequest(c.ring, req, testNow)
+		if keyID, cerr := CheckRequest(c.ring, req, testNow); (cerr == nil) != (err == nil) || (err == nil && keyID != v.KeyID) {
+			t.Fatalf("CheckRequest disagrees: %v, VerifyRequest: %v", cerr, err)
+		}
 		if err != nil {
 			if strings.Contains(err.Error(), sig) && sig != "" && len(sig) > 8 {
 				t.Fatalf("error leaks the signature: %v", err)

@@ -198,10 +198,26 @@ func TestTamperedRequestsRefused(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
+			if _, cerr := CheckRequest(ring, req, now); !errors.Is(cerr, tc.want) {
+				t.Fatalf("CheckRequest err = %v, want %v", cerr, tc.want)
+			}
 			if err != nil && req.Signature != "" && strings.Contains(err.Error(), req.Signature) {
 				t.Fatalf("error text leaks the signature: %v", err)
 			}
 		})
+	}
+}
+
+// TestCheckRequestAllocatesNothing: the request-path check keeps no grant, so it needs no heap.
+func TestCheckRequestAllocatesNothing(t *testing.T) {
+	c := signedPOST(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		if id, err := CheckRequest(c.ring, c.request, testNow); err != nil || id == "" {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per check", allocs)
 	}
 }
 

@@ -5,19 +5,53 @@
 // A request goes through the same steps, in Falcon's order, as in Zaqar (see /work/shared/spec §1):
 //
 //	route lookup          unknown path -> 404 {"title": "404 Not Found"} before anything else
-//	authenticator         the signed-URL hook point (no-op until one is configured)
+//	authentication        the Guard: signed-URL credentials must verify (else a bare 404); in jwt mode every
+//	                      other request under /v2/ needs a bearer token (else 401, or 403 for another project)
 //	form-encoding ban     Content-Length + Content-Type application/x-www-form-urlencoded -> 400
 //	Accept                must allow application/json -> else 406 with an empty body
 //	Client-ID             required on /v2/ (strict: a UUID; off: a length rule)
-//	X-Project-ID          required (not empty) on /v2/
+//	X-Project-ID          required (not empty) on /v2/; without the header, the token's project or the signed
+//	                      URL's project query parameter
 //	queue identification  {queue_name} routes: name and project length
 //	method                405 with Allow (or OPTIONS 200) only now, after the hooks
-//	policy                admin routes need X-Roles: admin
+//	policy                admin routes need the admin role (X-Roles in noauth mode, the token's roles in jwt
+//	                      mode); a token with a queues claim reaches only those queues
 //	handler               size checks before reading a body, then the Service, then one response writer
 //
 // Handlers return a reply or an error; one function writes every response, and one table (errors.go) maps
 // the broker's error kinds to a status and a Zaqar title. Responses are written by hand into pooled buffers
 // (no reflection on the hot path) and message bodies are copied out raw, byte for byte.
+//
+// # Authentication
+//
+// AuthConfig.Mode is "none" (Zaqar's noauth: X-Project-ID and X-Roles are trusted) or "jwt". The Guard
+// (NewGuard, WithGuard) holds the URL-signing keys and token keys of signing.Config and a revocation list.
+//
+// Signed URLs work in both modes, as in Zaqar. POST /v2/queues/{q}/share issues one (spec §6.9). A request
+// presents it in the URL-Signature, URL-Expires, URL-Methods and URL-Paths headers (Zaqar's form) or as the
+// signature, expires, methods and paths query parameters, so that a sensor can be handed one plain URL; that
+// query form may also carry project=<id>, used as the project when X-Project-ID is absent (when both are sent
+// they must agree). Client-ID is still required. Credentials in both forms at once are refused. A request with
+// credentials needs no token (Zaqar's bypass rule) but must verify: method granted, path covered (a grant for
+// .../messages covers .../messages/{id}, never another queue or project), not expired, signature valid, not
+// revoked. Every failure is Zaqar's bare 404, before any store work; a signed request in jwt mode has no
+// roles.
+//
+// In jwt mode a token comes in X-Auth-Token (OpenStack's header) or Authorization: Bearer (both may be sent
+// if they agree). Missing, malformed, expired, not yet valid, badly signed, wrongly algorithmed or revoked
+// tokens get 401 in Keystone's shape, {"error": {"code": 401, "title": "Unauthorized", "message": ...}}, with
+// WWW-Authenticate: Bearer realm="zedge". The token's project_id is the request's project when X-Project-ID
+// is absent; a different X-Project-ID is a 403 unless the token has the admin role. GET / needs no token;
+// everything under /v2/ does (the /healthz and /readyz probes are outside the API and stay open).
+//
+// Revocation (zedge's extension, not a Zaqar route): GET and POST /v2/revocations, admin only, list and add
+// entries of the revocation list (signing/revoke): {"signature": ...} or {"fingerprint": ...} for a signed
+// URL, {"jti": ...} for one token, {"subject": ...} for every token of a subject issued until now, each with an
+// optional "expires" and "reason". The route exists when the Guard has a revocation list.
+//
+// Guard.Counters counts every outcome by reason (signed_url.expired, token.wrong_project, ...), for a metrics
+// exporter; refusals are logged at debug level with the reason and never with the signature or token, and
+// the access log replaces a signature query parameter with [redacted].
 //
 // Request bodies are streamed (fasthttp StreamRequestBody): a body whose Content-Length exceeds the route's
 // limit is refused before it is read, and the connection is closed instead of draining it. Bodies are copied

@@ -17,6 +17,9 @@ type Error struct {
 	Description string
 	// NoBody sends the status with an empty body (Falcon's 406).
 	NoBody bool
+	// Keystone writes Keystone's error shape instead of Falcon's, {"error": {"code": 401, "title": ...,
+	// "message": ...}} with Description as the message, and a 401 gets a WWW-Authenticate challenge.
+	Keystone bool
 }
 
 func (e *Error) Error() string {

@@ -50,15 +50,6 @@ func (s *Server) health(r *request) (reply, error) {
 	return reply{status: fasthttp.StatusOK, body: body}, nil
 }
 
-// shareQueue is POST /v2/queues/{q}/share. Signed URLs come with the signing issue; until a key can be
-// configured the route answers as Zaqar does without [signed_url] secret_key.
-func (s *Server) shareQueue(r *request) (reply, error) {
-	if _, _, err := r.readBody(s.rules.required); err != nil {
-		return reply{}, err
-	}
-	return reply{}, errNoSigningKey
-}
-
 // probe serves /healthz (liveness: the process answers) and /readyz (readiness: the store answers).
 func (s *Server) probe(readiness bool) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {

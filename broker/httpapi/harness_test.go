@@ -60,6 +60,7 @@ type harnessOpt struct {
 	cfg   func(*Config)
 	store func(store.Store) store.Store
 	opts  []Option
+	log   *slog.Logger
 }
 
 func newHarness(t *testing.T, o ...harnessOpt) *harness {
@@ -68,7 +69,11 @@ func newHarness(t *testing.T, o ...harnessOpt) *harness {
 	var st store.Store = memstore.New(memstore.WithReapInterval(0))
 	cfg := DefaultConfig()
 	var opts []Option
+	var log *slog.Logger
 	for _, x := range o {
+		if x.log != nil {
+			log = x.log
+		}
 		if x.cfg != nil {
 			x.cfg(&cfg)
 		}
@@ -81,9 +86,11 @@ func newHarness(t *testing.T, o ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
 	}
 	srv, err := New(svc, cfg, log, append([]Option{WithClock(clock.Now)}, opts...)...)
 	if err != nil {

@@ -27,6 +27,9 @@ func (s *Server) hooks(r *request) error {
 			return err
 		}
 	}
+	if err := s.guard.authenticate(r); err != nil {
+		return err
+	}
 	// Zaqar bans form encoding whenever a Content-Length is present, comparing the whole header value.
 	if hdr.ContentLength() >= 0 && bytes.EqualFold(hdr.ContentType(), []byte(formEncoded)) {
 		return errFormEncoded
@@ -41,13 +44,16 @@ func (s *Server) hooks(r *request) error {
 		return err
 	}
 	project := hdr.Peek("X-Project-Id")
-	if len(project) == 0 {
-		if headerPresent(hdr, "X-Project-Id") {
-			return errEmptyProject
-		}
+	switch {
+	case len(project) > 0:
+		r.caller.Project = string(project)
+	case headerPresent(hdr, "X-Project-Id"):
+		return errEmptyProject
+	case r.authProject != "": // from the token, or from a signed URL's query form
+		r.caller.Project = r.authProject
+	default:
 		return errMissingProject
 	}
-	r.caller.Project = string(project)
 	if r.rt.queue {
 		r.queue = userString(ctx, "queue_name")
 		if !broker.ValidQueueName(r.queue) || !broker.ValidProjectID(r.caller.Project) {

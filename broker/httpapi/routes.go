@@ -14,6 +14,8 @@ type route struct {
 	v2    bool // under /v2/: Client-ID and X-Project-ID are required
 	queue bool // has {queue_name}: queue identification runs
 	admin bool // needs the admin role
+	open  bool // touches no project data (versions, home document, ping): GET / needs no token at all, and
+	// a token limited to some queues may use the others
 	// allow is Falcon's Allow header of a 405: the served methods sorted, then OPTIONS; optionsAllow is the
 	// one of an OPTIONS answer, which leaves OPTIONS out.
 	allow, optionsAllow string
@@ -34,7 +36,8 @@ func (s *Server) routes() *router.Router {
 			path:  path,
 			v2:    strings.HasPrefix(path, "/v2/"),
 			queue: strings.Contains(path, "{queue_name}"),
-			admin: path == "/v2/health",
+			admin: path == "/v2/health" || path == revocationsPath,
+			open:  path == "/" || path == "/v2/" || path == "/v2/ping",
 		}
 		methods := make([]string, 0, len(handlers))
 		for m := range handlers {
@@ -58,6 +61,9 @@ func (s *Server) routes() *router.Router {
 	add("/v2/ping", map[string]handlerFunc{get: s.ping, head: s.pingHead})
 	if s.cfg.AdminMode {
 		add("/v2/health", map[string]handlerFunc{get: s.health})
+	}
+	if s.guard.revoked != nil {
+		add(revocationsPath, map[string]handlerFunc{get: s.listRevocations, post: s.addRevocation})
 	}
 	add("/v2/queues", map[string]handlerFunc{get: s.listQueues})
 	add("/v2/queues/{queue_name}", map[string]handlerFunc{

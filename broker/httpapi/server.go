@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/signing"
 )
 
 // Authenticator is the hook point for request authentication (signed URLs, tokens). It runs first on every
@@ -37,8 +38,13 @@ type Option func(*Server)
 // Service uses.
 func WithClock(c broker.Clock) Option { return func(s *Server) { s.now = c } }
 
-// WithAuthenticator installs the authentication hook (default: none).
+// WithAuthenticator installs an extra authentication hook that runs before the Guard (default: none).
 func WithAuthenticator(a Authenticator) Option { return func(s *Server) { s.auth = a } }
+
+// WithGuard installs the built-in authentication: signed URLs, bearer tokens, revocation. Without it the
+// server runs in noauth mode with no URL-signing key, so share answers "The `key` can't be None" and every
+// request carrying signed-URL credentials is refused.
+func WithGuard(g *Guard) Option { return func(s *Server) { s.guard = g } }
 
 // Server is the Zaqar v2 REST API over a broker.Service.
 type Server struct {
@@ -48,6 +54,7 @@ type Server struct {
 	log    *slog.Logger
 	now    broker.Clock
 	auth   Authenticator
+	guard  *Guard
 	rules  bodyRules
 
 	handler fasthttp.RequestHandler
@@ -81,6 +88,13 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 	for _, o := range opts {
 		o(s)
 	}
+	if s.guard == nil {
+		g, err := NewGuard(DefaultAuthConfig(), signing.DefaultConfig(), nil, log)
+		if err != nil {
+			return nil, err
+		}
+		s.guard = g
+	}
 	s.rules = newBodyRules(s.limits, cfg.MaxBodySize)
 	s.versionsDoc = versionsDocument()
 	s.homeDoc = homeDocument(cfg.AdminMode)
@@ -108,6 +122,9 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 	}
 	return s, nil
 }
+
+// Guard is the server's authentication (the one given with WithGuard, or the default noauth one).
+func (s *Server) Guard() *Guard { return s.guard }
 
 // Handler returns the request handler, for serving under another fasthttp server or calling directly.
 // Under a server without StreamRequestBody the body-size limits still hold, but only after fasthttp has read
@@ -164,6 +181,12 @@ type request struct {
 	caller broker.Caller
 	queue  string
 
+	// What authentication learnt: the token's claims (jwt mode), whether a signed URL let the request in, and
+	// the project to use when X-Project-ID is absent (from the token or the signed URL's query form).
+	claims      *signing.Claims
+	signed      bool
+	authProject string
+
 	reqID []byte
 	out   []byte // response body
 	loc   []byte // Location header
@@ -203,7 +226,7 @@ func (s *Server) end(r *request) {
 	if s.log.Enabled(r.ctx, slog.LevelDebug) {
 		s.log.LogAttrs(r.ctx, slog.LevelDebug, "request",
 			slog.String("method", string(r.ctx.Method())),
-			slog.String("uri", string(r.ctx.RequestURI())),
+			slog.String("uri", redactedURI(r.ctx)),
 			slog.Int("status", r.ctx.Response.StatusCode()),
 			slog.Int("bytes", len(r.ctx.Response.Body())),
 			slog.Duration("duration", time.Since(r.start)),
@@ -266,6 +289,10 @@ func (s *Server) writeError(r *request, err error) {
 		r.ctx.Response.ResetBody()
 		return
 	}
+	if e.Keystone {
+		s.writeKeystoneError(r, e)
+		return
+	}
 	b := append(r.out[:0], '{')
 	b = appendKey(b, "title")
 	b = appendJSONString(b, e.Title)
@@ -280,6 +307,43 @@ func (s *Server) writeError(r *request, err error) {
 	r.ctx.SetBody(b)
 }
 
+// writeKeystoneError writes Keystone's error document, as keystonemiddleware answers an unauthenticated
+// request in front of Zaqar.
+func (s *Server) writeKeystoneError(r *request, e *Error) {
+	if e.Status == fasthttp.StatusUnauthorized {
+		r.ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="zedge"`)
+	}
+	b := append(r.out[:0], `{"error": {"code": `...)
+	b = appendInt(b, int64(e.Status))
+	b = append(b, ", "...)
+	b = appendKey(b, "title")
+	b = appendJSONString(b, e.Title)
+	b = append(b, ", "...)
+	b = appendKey(b, "message")
+	b = appendJSONString(b, e.Description)
+	b = append(b, "}}"...)
+	r.out = b
+	r.ctx.Response.Header.SetContentType("application/json")
+	r.ctx.SetBody(b)
+}
+
+// redactedURI is the request URI for the access log with the value of a signature query parameter replaced:
+// a signed URL's signature is a bearer credential.
+func redactedURI(ctx *fasthttp.RequestCtx) string {
+	uri := ctx.RequestURI()
+	if !ctx.QueryArgs().Has(signing.QuerySignature) {
+		return string(uri)
+	}
+	var args fasthttp.Args
+	for k, v := range ctx.QueryArgs().All() {
+		if string(k) == signing.QuerySignature {
+			v = []byte("[redacted]")
+		}
+		args.AddBytesKV(k, v)
+	}
+	return string(ctx.Path()) + "?" + args.String()
+}
+
 // endpoint wraps a handler in the pipeline: hooks, then the handler, then respond.
 func (s *Server) endpoint(rt *route, h handlerFunc) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
@@ -289,8 +353,8 @@ func (s *Server) endpoint(rt *route, h handlerFunc) fasthttp.RequestHandler {
 			s.writeError(r, err)
 			return
 		}
-		if rt.admin && !hasAdminRole(ctx.Request.Header.Peek("X-Roles")) {
-			s.writeError(r, errNotAuthorized)
+		if err := s.guard.policy(r); err != nil {
+			s.writeError(r, err)
 			return
 		}
 		rep, err := h(r)
