@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -44,5 +46,44 @@ func TestConfigValidate(t *testing.T) {
 	cfg.SyncInterval, cfg.GCInterval = 0, 0
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The app embeds Config under store.badger in its YAML; durations are written like "500ms".
+func TestConfigYAML(t *testing.T) {
+	cfg := DefaultConfig("./data")
+	in := `
+dir: /var/lib/zedge
+durability: async
+sync_interval: 250ms
+gc_interval: 10m
+gc_discard_ratio: 0.7
+mem_table_size: 16777216
+value_threshold: 1024
+value_log_file_size: 33554432
+block_cache_size: 0
+num_compactors: 3
+reap_interval: 2s
+body_memory_max: -1
+`
+	if err := yaml.Unmarshal([]byte(in), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Dir: "/var/lib/zedge", Durability: DurabilityAsync, SyncInterval: 250 * time.Millisecond,
+		GCInterval: 10 * time.Minute, GCDiscardRatio: 0.7, MemTableSize: 16 << 20, ValueThreshold: 1024,
+		ValueLogFileSize: 32 << 20, BlockCacheSize: 0, NumCompactors: 3, ReapInterval: 2 * time.Second, BodyMemoryMax: -1}
+	if cfg != want {
+		t.Fatalf("decoded %+v\nwant    %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Keys left out keep their defaults.
+	partial := DefaultConfig("./data")
+	if err := yaml.Unmarshal([]byte("durability: sync\n"), &partial); err != nil {
+		t.Fatal(err)
+	}
+	if partial != DefaultConfig("./data") {
+		t.Fatalf("partial YAML changed other fields: %+v", partial)
 	}
 }

@@ -26,7 +26,7 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 	var q, dq *queue
 	var sel selection
 	for {
-		q, _ = e.lockQueue(project, name, false, nil, 0)
+		q = e.lockExisting(project, name)
 		if q == nil {
 			return res, nil
 		}
@@ -89,21 +89,21 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 		unlock()
 		return res, err
 	}
-	// Sequences for the moved messages are taken before the log is locked.
-	var moved []*Msg
 	c := &claim{ClaimRec: ClaimRec{
 		ID: uuid.NewString(), TTL: int64(spec.TTL), Grace: int64(spec.Grace),
 		Updated: n, Expires: addDur(n, int64(spec.TTL)),
 	}}
 	lifeTo := addDur(c.Expires, c.Grace)
-	dead := func(m *Msg) bool { return dq != nil && m.ClaimCount >= maxCount }
-	taken := make([]*Msg, 0, len(sel.msgs))
-	takenBodies := make([][]byte, 0, len(sel.msgs))
+	var moved []*Msg
+	res.Messages = make([]store.Message, 0, len(sel.msgs))
+	b := e.log.Begin()
 	for i, m := range sel.msgs {
-		if bodies[i] == nil {
-			continue
+		body := bodies[i]
+		if body == nil {
+			continue // gone from storage already
 		}
-		if dead(m) {
+		if dq != nil && m.ClaimCount >= maxCount {
+			// Dead-letter: a fresh, unclaimed message at the end of the dead-letter queue.
 			ttl := int64(spec.DeadLetterTTL)
 			if ttl <= 0 {
 				ttl = m.PostedTTL
@@ -112,34 +112,16 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 				Seq: e.nextSeq(), Created: n, Expires: addDur(n, ttl), TTL: ttl, PostedTTL: ttl,
 				ClientID: m.ClientID, ClaimCount: m.ClaimCount, heapIdx: -1,
 			}
-			if e.keepsBody(len(bodies[i])) {
-				nm.Body = bodies[i]
+			if e.keepsBody(len(body)) {
+				nm.Body = body
 			}
 			moved = append(moved, nm)
-			continue
-		}
-		taken = append(taken, m)
-		takenBodies = append(takenBodies, bodies[i])
-	}
-
-	b := e.log.Begin()
-	mi := 0
-	for i, m := range sel.msgs {
-		if bodies[i] == nil {
-			continue
-		}
-		if dead(m) {
-			nm := moved[mi]
-			mi++
 			q.remove(m, b)
 			b.DeleteMessage(project, name, m.Seq)
-			b.PutMessage(project, dq.name, nm, bodies[i])
+			b.PutMessage(project, dq.name, nm, body)
 			continue
 		}
-		if old := q.claims[m.ClaimID]; m.ClaimID != "" && old != nil {
-			// The message leaves an ended claim; forget it there.
-			q.detachFrom(old, m, b)
-		}
+		q.detach(m, b) // from an ended claim, if it still lists the message
 		m.ClaimID = c.ID
 		m.ClaimExpires = c.Expires
 		m.ClaimCount++
@@ -149,7 +131,8 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 			q.expiry.fix(m)
 		}
 		c.msgs = append(c.msgs, m.Seq)
-		b.PutMessage(project, name, m, bodies[i])
+		b.PutMessage(project, name, m, body)
+		res.Messages = append(res.Messages, m.export(body))
 	}
 	if len(c.msgs) > 0 {
 		q.claims[c.ID] = c
@@ -162,13 +145,8 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 	}
 	sel.until = min(sel.until, c.Expires)
 	q.commitCursor(sel)
-
-	if len(taken) > 0 {
+	if len(c.msgs) > 0 {
 		res.Claim = c.export()
-		res.Messages = make([]store.Message, len(taken))
-		for i, m := range taken {
-			res.Messages[i] = m.export(takenBodies[i])
-		}
 	}
 	res.DeadLettered = len(moved)
 	unlock()
@@ -192,8 +170,14 @@ func anyAtCount(msgs []*Msg, maxCount int32) bool {
 	return false
 }
 
-// detachFrom removes m from claim c (which no longer holds it) and ends c when it is left empty.
-func (q *queue) detachFrom(c *claim, m *Msg, b Batch) {
+// detach removes m from the claim it names, if that claim still lists it, and ends the claim when it is left
+// without messages: like Zaqar's MongoDB driver, a claim ends with its last message (it would otherwise linger
+// in memory and on disk until it expires).
+func (q *queue) detach(m *Msg, b Batch) {
+	c := q.claims[m.ClaimID]
+	if m.ClaimID == "" || c == nil {
+		return
+	}
 	for i, s := range c.msgs {
 		if s == m.Seq {
 			c.msgs = append(c.msgs[:i], c.msgs[i+1:]...)
@@ -233,7 +217,7 @@ func (e *Engine) GetClaim(ctx context.Context, project, name, claimID string, no
 	if err := e.enter(ctx, now); err != nil {
 		return store.Claim{}, nil, err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return store.Claim{}, nil, claimNotFound(claimID)
 	}
@@ -256,7 +240,7 @@ func (e *Engine) RenewClaim(ctx context.Context, project, name, claimID string, 
 	if err := e.enter(ctx, now); err != nil {
 		return err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return claimNotFound(claimID)
 	}
@@ -306,7 +290,7 @@ func (e *Engine) ReleaseClaim(ctx context.Context, project, name, claimID string
 	if err := e.enter(ctx, now); err != nil {
 		return err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil
 	}

@@ -257,6 +257,12 @@ func (e *Engine) lockQueue(projectName, name string, create bool, meta []byte, n
 	}
 }
 
+// lockExisting returns the live queue locked, or nil if it does not exist.
+func (e *Engine) lockExisting(project, name string) *queue {
+	q, _ := e.lockQueue(project, name, false, nil, 0)
+	return q
+}
+
 // createQueue creates and returns the queue locked, or returns nil if another caller created it first.
 func (e *Engine) createQueue(projectName, name string, meta []byte, now int64) (*queue, bool) {
 	return e.newQueueLocked(projectName, name, meta, now, true)
@@ -323,30 +329,11 @@ func (q *queue) insert(m *Msg) {
 	q.expiry.push(m)
 }
 
-// remove drops m from memory and from its claim; it records the claim's deletion in b when the claim is left
-// without messages.
+// remove drops m from memory and from its claim (see detach).
 func (q *queue) remove(m *Msg, b Batch) {
 	q.msgs.Delete(item{seq: m.Seq})
 	q.expiry.remove(m)
-	if m.ClaimID == "" {
-		return
-	}
-	c := q.claims[m.ClaimID]
-	if c == nil {
-		return
-	}
-	for i, s := range c.msgs {
-		if s == m.Seq {
-			c.msgs = append(c.msgs[:i], c.msgs[i+1:]...)
-			break
-		}
-	}
-	if len(c.msgs) == 0 {
-		// Like Zaqar's MongoDB driver, a claim ends with its last message; it would otherwise linger in memory
-		// and on disk until it expires.
-		delete(q.claims, c.ID)
-		b.DeleteClaim(q.project, q.name, c.ID)
-	}
+	q.detach(m, b)
 }
 
 // reap drops the messages that expired by now from memory. Storage expires them by itself (or holds nothing).

@@ -91,7 +91,7 @@ func (e *Engine) ListMessages(ctx context.Context, project, name string, mq stor
 	if mq.Limit <= 0 {
 		return page, nil
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return page, nil
 	}
@@ -143,7 +143,7 @@ func (e *Engine) GetMessages(ctx context.Context, project, name string, ids []st
 	if err := e.enter(ctx, now); err != nil {
 		return nil, err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return []store.Message{}, nil
 	}
@@ -184,7 +184,7 @@ func (e *Engine) DeleteMessage(ctx context.Context, project, name, id, claimID s
 	if !ok {
 		return nil
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil
 	}
@@ -224,7 +224,7 @@ func (e *Engine) DeleteMessages(ctx context.Context, project, name string, ids [
 	if err := e.enter(ctx, now); err != nil {
 		return err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil
 	}
@@ -254,7 +254,7 @@ func (e *Engine) PopMessages(ctx context.Context, project, name string, limit in
 	if limit <= 0 {
 		return out, nil
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return out, nil
 	}
@@ -289,7 +289,7 @@ func (e *Engine) PurgeMessages(ctx context.Context, project, name string) error 
 	if err := e.enter(ctx, time.Time{}); err != nil {
 		return err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil
 	}

@@ -77,7 +77,7 @@ func (e *Engine) UpdateQueue(ctx context.Context, project, name string, update f
 	if err := e.enter(ctx, time.Time{}); err != nil {
 		return nil, err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil, fmt.Errorf("queue %q: %w", name, store.ErrNotFound)
 	}
@@ -106,7 +106,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 	if err := e.enter(ctx, time.Time{}); err != nil {
 		return err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return nil
 	}
@@ -142,7 +142,7 @@ func (e *Engine) Stats(ctx context.Context, project, name string, now time.Time)
 	if err := e.enter(ctx, now); err != nil {
 		return store.QueueStats{}, err
 	}
-	q, _ := e.lockQueue(project, name, false, nil, 0)
+	q := e.lockExisting(project, name)
 	if q == nil {
 		return store.QueueStats{}, nil
 	}
