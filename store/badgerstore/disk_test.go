@@ -3,6 +3,9 @@ package badgerstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,5 +69,54 @@ func TestDiskReclaimed(t *testing.T) {
 	st, err := s.Stats(ctx, "p", "telemetry", time.Now())
 	if err != nil || st.Total != 0 {
 		t.Fatalf("stats after expiry: %+v, %v", st, err)
+	}
+}
+
+// Compact blocks Badger's writes while it flushes the memtables; writes arriving meanwhile must wait, not fail.
+func TestCompactUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, badgerstore.DefaultConfig(t.TempDir()))
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var posted atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				now := time.Now()
+				ids, err := s.PostMessages(ctx, "p", "q", []store.NewMessage{{Body: []byte(`{"w":1}`), TTL: time.Hour}}, now)
+				if err == nil {
+					_, err = s.CreateClaim(ctx, "p", "q", store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: 1}, now)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d: %w", w, err)
+					return
+				}
+				posted.Add(int64(len(ids)))
+			}
+		})
+	}
+	for range 3 {
+		if err := s.Compact(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := s.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx, "p", "q", time.Now())
+	if err != nil || int64(st.Total) != posted.Load() {
+		t.Fatalf("stats total %d (%v), want %d posted", st.Total, err, posted.Load())
 	}
 }
