@@ -193,15 +193,14 @@ func (w *worker) list10() (int, bool) {
 	if w.do("GET", w.queueURI+"/messages?echo=true&limit=10", nil) != 200 {
 		return 0, false
 	}
-	var out struct {
-		Messages []json.RawMessage `json:"messages"`
-	}
-	if err := json.Unmarshal(w.resp.Body(), &out); err != nil {
-		return 0, false
-	}
-	w.count(len(out.Messages))
-	return len(out.Messages), false
+	// Count the items by their "age" key instead of decoding: on a 2-core machine the generator's own CPU is
+	// taken from the server, and the bench bodies have no "age" key of their own.
+	n := bytes.Count(w.resp.Body(), ageKey)
+	w.count(n)
+	return n, false
 }
+
+var ageKey = []byte(`"age":`)
 
 // measurePhase marks the recorded window on stdout so the orchestrator can sample the server's CPU exactly then.
 const (
