@@ -51,12 +51,13 @@
 //
 // # Memory
 //
-// All metadata lives in memory (see the engine's doc), about 150 bytes per message. Bodies up to
+// All metadata lives in memory (see the engine's doc), about 180 bytes per message. Bodies up to
 // BodyMemoryMax bytes (default 512, which covers typical telemetry and commands) are kept in memory as well;
 // larger ones are read back from Badger, under the queue's lock, when their message is listed, fetched,
 // claimed, popped or dead-lettered. So a large backlog of big messages costs disk, not memory, while small
 // messages are served without touching Badger. Measured on the store benchmarks (2 cores): listing 10 small
-// messages takes about 1.5 µs with bodies in memory and about 20 µs when they are read back from Badger.
+// messages takes about 2 µs with bodies in memory and about 20-25 µs when they are read back from Badger.
+// Badger itself adds up to NumMemtables (3) x MemTableSize of memtables plus the block cache.
 //
 // # Disk space
 //
