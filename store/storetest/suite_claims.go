@@ -240,8 +240,11 @@ func testDeadLetterMixed(t *testing.T, s store.Store) {
 	dl := list(t, s, proj, "dlq", everything, c.now)
 	eqSlice(t, "dead-letter queue order", bodies(dl.Messages), []string{`old`, `a`})
 	eq(t, "kept old id", dl.Messages[0].ID, existing[0])
-	if dl.Messages[1].ID == a[0] {
-		t.Log("the moved message kept its id (allowed)")
+	eq(t, "the moved message is unclaimed", dl.Messages[1].Claimed(c.now), false)
+	eq(t, "the moved message's count", dl.Messages[1].ClaimCount, 1)
+	eq(t, "nothing left in the source", len(listIDs(t, s, proj, "q", store.MessageQuery{Limit: 10, Echo: true}, c.now)), 0)
+	if got, _ := s.GetMessages(ctx, proj, "q", a, c.now); len(got) != 0 {
+		t.Fatal("the moved message is still in the source queue")
 	}
 }
 

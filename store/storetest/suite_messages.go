@@ -112,8 +112,7 @@ func testBadMarkers(t *testing.T, s store.Store) {
 			t.Fatalf("marker %q gave %d messages, want an empty page", m, len(page.Messages))
 		}
 	}
-	// An id is not a marker unless the backend says so: only markers it returned are meaningful. The first
-	// page's marker does resume correctly.
+	// A marker the store returned resumes correctly.
 	page := list(t, s, proj, "q", store.MessageQuery{Limit: 1, Echo: true}, c.now)
 	eq(t, "rest after first marker", len(list(t, s, proj, "q", store.MessageQuery{Limit: 10, Echo: true, Marker: page.Marker}, c.now).Messages), 1)
 }
