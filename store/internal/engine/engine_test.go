@@ -22,6 +22,7 @@ type gateLog struct {
 	autoComplete bool
 	records      atomic.Int64
 	start        int64
+	deleted      []uint64 // sequences of DeleteMessage records, guarded by mu
 }
 
 type gateTicket struct {
@@ -48,10 +49,13 @@ func (l *gateLog) Begin() Batch { l.mu.Lock(); l.start = l.records.Load(); retur
 
 type gateBatch struct{ l *gateLog }
 
-func (b gateBatch) PutQueue(string, string, *QueueRec)        { b.l.records.Add(1) }
-func (b gateBatch) DeleteQueue(string, string)                { b.l.records.Add(1) }
-func (b gateBatch) PutMessage(string, string, *Msg, []byte)   { b.l.records.Add(1) }
-func (b gateBatch) DeleteMessage(string, string, uint64)      { b.l.records.Add(1) }
+func (b gateBatch) PutQueue(string, string, *QueueRec)      { b.l.records.Add(1) }
+func (b gateBatch) DeleteQueue(string, string)              { b.l.records.Add(1) }
+func (b gateBatch) PutMessage(string, string, *Msg, []byte) { b.l.records.Add(1) }
+func (b gateBatch) DeleteMessage(_, _ string, seq uint64) {
+	b.l.records.Add(1)
+	b.l.deleted = append(b.l.deleted, seq)
+}
 func (b gateBatch) PutClaim(string, string, *ClaimRec)        { b.l.records.Add(1) }
 func (b gateBatch) DeleteClaim(string, string, string)        { b.l.records.Add(1) }
 func (b gateBatch) PutSubscription(string, *SubRec)           { b.l.records.Add(1) }
@@ -204,5 +208,48 @@ func TestWriteFailureIsSticky(t *testing.T) {
 	l2.complete(1, errors.New("plain"))
 	if err := <-errc; !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("post = %v, want ErrUnavailable", err)
+	}
+}
+
+// Deleting a queue while a post to it waits for durability deletes the post's messages too (they were
+// written before the deletion), and the post, once durable, does not bring them back.
+func TestDeleteQueueWithPendingPost(t *testing.T) {
+	l := &gateLog{}
+	e := New(Options{Log: l})
+	defer e.Close()
+	now := time.Now()
+	posted := make(chan []string, 1)
+	go func() {
+		ids, err := e.PostMessages(bg, "p", "q", one("a"), now)
+		if err != nil {
+			t.Error(err)
+		}
+		posted <- ids
+	}()
+	for l.count() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	deleted := make(chan error, 1)
+	go func() { deleted <- e.DeleteQueue(bg, "p", "q") }()
+	for l.count() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	l.complete(3, nil)
+	ids := <-posted
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	seq, _ := ParseID(ids[0])
+	l.mu.Lock()
+	recorded := fmt.Sprint(l.deleted)
+	l.mu.Unlock()
+	if recorded != fmt.Sprint([]uint64{seq}) {
+		t.Fatalf("deleted records %s, want [%d]", recorded, seq)
+	}
+	if got := listAll(t, e, now); len(got) != 0 {
+		t.Fatalf("listed %v after the queue was deleted", got)
+	}
+	if _, err := e.GetQueue(bg, "p", "q"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetQueue = %v", err)
 	}
 }

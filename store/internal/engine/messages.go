@@ -294,21 +294,26 @@ func (e *Engine) PurgeMessages(ctx context.Context, project, name string) error 
 		return nil
 	}
 	b := e.log.Begin()
+	q.clear(b)
+	t := b.Commit()
+	q.mu.Unlock()
+	return e.wait(t)
+}
+
+// clear deletes every message and claim of q (in memory, and records it in b).
+func (q *queue) clear(b Batch) {
 	q.msgs.Ascend(func(it item) bool {
-		b.DeleteMessage(project, name, it.seq)
+		b.DeleteMessage(q.project, q.name, it.seq)
 		it.m.heapIdx = -1
 		return true
 	})
 	for id := range q.claims {
-		b.DeleteClaim(project, name, id)
+		b.DeleteClaim(q.project, q.name, id)
 	}
-	t := b.Commit()
 	q.msgs.Clear(false)
 	q.expiry = nil
 	q.claims = map[string]*claim{}
 	q.freeFrom, q.freeUntil = 0, 0
-	q.mu.Unlock()
-	return e.wait(t)
 }
 
 // selection is the outcome of a scan for claimable messages.

@@ -111,10 +111,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 		return nil
 	}
 	b := e.log.Begin()
-	q.msgs.Ascend(func(it item) bool {
-		b.DeleteMessage(project, name, it.seq)
-		return true
-	})
+	q.clear(b)
 	// Posts still waiting for durability were written before this deletion; delete them too, and flushPending
 	// will drop them because the queue is deleted.
 	for _, p := range q.pending {
@@ -122,17 +119,11 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 			b.DeleteMessage(project, name, m.Seq)
 		}
 	}
-	for id := range q.claims {
-		b.DeleteClaim(project, name, id)
-	}
 	b.DeleteQueue(project, name)
 	t := b.Commit()
 	// Unpublish only after the deletion is recorded, so a queue re-created under the same name is persisted
 	// after it.
 	e.unpublish(q)
-	q.msgs.Clear(false)
-	q.expiry = nil
-	q.claims = map[string]*claim{}
 	q.mu.Unlock()
 	return e.wait(t)
 }
