@@ -12,6 +12,8 @@ import (
 
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/signing"
+	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/store"
 	"github.com/zedge-io/zedge/store/badgerstore"
 	"github.com/zedge-io/zedge/store/memstore"
@@ -29,12 +31,14 @@ type Options struct {
 // App is a wired zedge: an open store, the broker service over it and a bound HTTP listener. Build it with New,
 // serve with Run; Run closes everything when it returns.
 type App struct {
-	cfg    Config
-	opts   Options
-	log    *slog.Logger
-	store  store.Store
-	http   *httpapi.Server
-	httpLn net.Listener
+	cfg     Config
+	opts    Options
+	log     *slog.Logger
+	store   store.Store
+	revoked *revoke.List
+	guard   *httpapi.Guard
+	http    *httpapi.Server
+	httpLn  net.Listener
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -56,7 +60,18 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("broker: %w", err))
 	}
-	a.http, err = httpapi.New(svc, cfg.HTTP, log)
+	revCfg := cfg.Auth.Revocations
+	revCfg.File = cfg.RevocationFile()
+	a.revoked, err = revoke.Open(revCfg, log)
+	if err != nil {
+		return nil, a.abandon(fmt.Errorf("revocation list: %w", err))
+	}
+	a.guard, err = httpapi.NewGuard(cfg.Auth, cfg.Signing, a.revoked, log)
+	if err != nil {
+		return nil, a.abandon(fmt.Errorf("auth: %w", err))
+	}
+	a.warnAuth()
+	a.http, err = httpapi.New(svc, cfg.HTTP, log, httpapi.WithGuard(a.guard))
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http api: %w", err))
 	}
@@ -67,8 +82,30 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	return a, nil
 }
 
+// warnAuth logs the authentication settings that work but deserve an operator's second look.
+func (a *App) warnAuth() {
+	if ids := a.cfg.Signing.ShortURLKeys(); len(ids) > 0 {
+		a.log.Warn("URL-signing secrets shorter than recommended: signed URLs verify, but a short secret is "+
+			"easier to guess", "keys", ids, "recommended_bytes", signing.RecommendedURLKeyLength)
+	}
+	if a.cfg.Auth.Mode == httpapi.AuthNone {
+		if host, _, err := net.SplitHostPort(a.cfg.HTTP.Addr); err == nil {
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				a.log.Warn("auth.mode is none on a non-loopback address: whoever reaches it can act in any project; "+
+					"set ZEDGE_AUTH=jwt", "addr", a.cfg.HTTP.Addr)
+			}
+		}
+	}
+}
+
+// Guard is the HTTP API's authentication (its counters, for tests and a later metrics exporter).
+func (a *App) Guard() *httpapi.Guard { return a.guard }
+
 // abandon closes what New opened before failing with err.
 func (a *App) abandon(err error) error {
+	if a.revoked != nil {
+		_ = a.revoked.Close()
+	}
 	if cerr := a.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
@@ -107,6 +144,8 @@ func (a *App) Run(ctx context.Context) error {
 		serveErr = a.http.Serve(a.httpLn)
 	}()
 
+	// Revocations written by another process (zedge revoke) take effect within a poll interval.
+	a.revoked.Watch()
 	var runErr error
 	if err := a.announce(); err != nil {
 		runErr = err
@@ -138,7 +177,7 @@ func (a *App) announce() error {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	attrs := []any{"http", a.HTTPAddr(), "store", a.cfg.Store.Kind}
+	attrs := []any{"http", a.HTTPAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
 	if a.cfg.Store.Kind == StoreBadger {
 		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
 	}
@@ -166,6 +205,7 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 		errs = append(errs, fmt.Errorf("close http listener: %w", err))
 	}
 	<-serving
+	_ = a.revoked.Close()
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}

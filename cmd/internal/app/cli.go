@@ -30,14 +30,22 @@ const usage = `zedge: an edge message broker that speaks OpenStack Zaqar's v2 AP
 
 Usage:
   zedge [serve] [-config FILE] [-check]   run the broker (the default command)
+  zedge sign -queue Q -project P [-methods POST] [-paths messages] [-expires 1h] [-url BASE] [-json]
+                                          print a signed URL (query form, header form, a curl line)
+  zedge token -sub S -project P [-roles device] [-ttl 24h] [-queues 'telemetry-*']
+                                          print a JWT (its jti and expiry go to stderr)
+  zedge revoke (-url URL | -signature S | -fingerprint F | -token T | -jti J | -subject S)
+               [-expires T] [-reason TEXT] [-remove]
+  zedge revoke -list                      withdraw a signed URL or tokens; a running zedge follows within 1s
   zedge version                           print the version
 
 Flags of serve:
   -config FILE   YAML configuration; overrides the embedded defaults, and the ZEDGE_* environment overrides it
   -check         load and validate the configuration, print "ok" and exit (status 2 when invalid)
+sign, token and revoke read the same configuration (-config FILE and the environment) and work offline.
 
 Environment: ZEDGE_HTTP_ADDR, ZEDGE_DATA_DIR, ZEDGE_ADMIN_MODE, ZEDGE_DURABILITY, ZEDGE_STORE,
-ZEDGE_LOG_LEVEL, ZEDGE_LOG_FORMAT, ZEDGE_READY_FILE.
+ZEDGE_LOG_LEVEL, ZEDGE_LOG_FORMAT, ZEDGE_AUTH, ZEDGE_JWT_SECRET, ZEDGE_SIGNING_KEY, ZEDGE_READY_FILE.
 `
 
 // Main runs the zedge command line with args (without the program name) and returns the exit code.
@@ -64,6 +72,12 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, env L
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, stdout, stderr, env)
+	case "sign":
+		return signCommand(rest, stdout, stderr, env)
+	case "token":
+		return tokenCommand(rest, stdout, stderr, env)
+	case "revoke":
+		return revokeCommand(rest, stdout, stderr, env)
 	case "version":
 		if len(rest) > 0 {
 			fmt.Fprintf(stderr, "zedge: version takes no arguments\n")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,8 @@ import (
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/configs"
+	"github.com/zedge-io/zedge/signing"
+	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/store/badgerstore"
 )
 
@@ -25,6 +29,10 @@ type Config struct {
 	HTTP   httpapi.Config `yaml:"http"`
 	Store  StoreConfig    `yaml:"store"`
 	Limits broker.Limits  `yaml:"limits"`
+	// Auth chooses noauth or jwt and places the revocation list.
+	Auth httpapi.AuthConfig `yaml:"auth"`
+	// Signing holds the URL-signing secrets and the token keys.
+	Signing signing.Config `yaml:"signing"`
 	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -55,6 +63,8 @@ func DefaultConfig() Config {
 		HTTP:            httpapi.DefaultConfig(),
 		Store:           StoreConfig{Kind: StoreBadger, Badger: badgerstore.DefaultConfig(DefaultDataDir)},
 		Limits:          broker.DefaultLimits(),
+		Auth:            httpapi.DefaultAuthConfig(),
+		Signing:         signing.DefaultConfig(),
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -67,6 +77,16 @@ func (c Config) Validate() error {
 	errs = append(errs, inSection("http", c.HTTP.Validate())...)
 	errs = append(errs, inSection("store", c.Store.Validate())...)
 	errs = append(errs, inSection("limits", c.Limits.Validate())...)
+	auth := c.Auth
+	auth.Revocations.File = c.RevocationFile()
+	errs = append(errs, inSection("auth", auth.Validate())...)
+	errs = append(errs, inSection("signing", c.Signing.Validate())...)
+	if c.Auth.Mode == httpapi.AuthJWT {
+		if keys, err := c.Signing.TokenKeys(); err == nil && keys == nil {
+			errs = append(errs, fmt.Errorf("auth.mode jwt needs a token key: set %s or signing.token.secrets, "+
+				"public_keys or private_keys", EnvJWTSecret))
+		}
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout must be positive, got %v", c.ShutdownTimeout))
 	}
@@ -74,6 +94,15 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// RevocationFile is where the revocation list lives: auth.revocations.file, or revocations.json in the data
+// directory (store.badger.dir, also with the memory store, so that revocations survive restarts either way).
+func (c Config) RevocationFile() string {
+	if c.Auth.Revocations.File != "" {
+		return c.Auth.Revocations.File
+	}
+	return filepath.Join(c.Store.Badger.Dir, revoke.DefaultFileName)
 }
 
 // inSection splits a section's (possibly joined) error into its problems and prefixes each with the section's
@@ -170,6 +199,14 @@ const (
 	EnvStore      = "ZEDGE_STORE"
 	EnvLogLevel   = "ZEDGE_LOG_LEVEL"
 	EnvLogFormat  = "ZEDGE_LOG_FORMAT"
+	// EnvAuth sets auth.mode (none or jwt).
+	EnvAuth = "ZEDGE_AUTH"
+	// EnvJWTSecret replaces signing.token.secrets with one HS256 secret of id "default" (at least 32 bytes),
+	// which also signs the tokens of `zedge token` unless signing.token.signing_key names a private key.
+	EnvJWTSecret = "ZEDGE_JWT_SECRET"
+	// EnvSigningKey replaces signing.url_keys with one URL-signing secret of id "default" (Zaqar's
+	// [signed_url] secret_key).
+	EnvSigningKey = "ZEDGE_SIGNING_KEY"
 	// EnvReadyFile names a file zedge writes once it serves; it is not configuration (see Options.ReadyFile).
 	EnvReadyFile = "ZEDGE_READY_FILE"
 )
@@ -206,5 +243,23 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 	if v, ok := get(EnvLogFormat); ok {
 		cfg.Log.Format = v
 	}
+	if v, ok := get(EnvAuth); ok {
+		cfg.Auth.Mode = v
+	}
+	if v, ok := get(EnvSigningKey); ok {
+		cfg.Signing.URLKeys = []signing.SecretKeyConfig{{ID: EnvKeyID, Secret: signing.Secret(v)}}
+		cfg.Signing.URLPrimaryKey = ""
+	}
+	if v, ok := get(EnvJWTSecret); ok {
+		t := &cfg.Signing.Token
+		signsWithPrivateKey := slices.ContainsFunc(t.PrivateKeys, func(k signing.PEMKeyConfig) bool { return k.ID == t.SigningKey })
+		t.Secrets = []signing.SecretKeyConfig{{ID: EnvKeyID, Secret: signing.Secret(v)}}
+		if !signsWithPrivateKey {
+			t.SigningKey = EnvKeyID
+		}
+	}
 	return nil
 }
+
+// EnvKeyID is the key id of a secret given through ZEDGE_SIGNING_KEY or ZEDGE_JWT_SECRET.
+const EnvKeyID = "default"
