@@ -74,7 +74,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	log.Info("store opened", "dir", cfg.Dir, "durability", cfg.Durability, "messages", n,
 		"took", time.Since(started).Round(time.Millisecond))
-	s.Engine.StartReaper(cfg.ReapInterval)
+	engine.StartReaper(s.Engine, cfg.ReapInterval)
 	if cfg.GCInterval > 0 {
 		s.every(cfg.GCInterval, s.runGC)
 	}
@@ -147,7 +147,7 @@ func (s *Store) checkFormat() (lease uint64, err error) {
 // restore loads every live record (Badger hides the expired ones) into the engine, in the order the engine's
 // Restorer needs: queues, claims, messages, subscriptions. Corrupt records are logged and skipped.
 func (s *Store) restore(lease uint64) (messages int, err error) {
-	r := s.Engine.Restore()
+	r := engine.Restore(s.Engine)
 	var project, queue string
 	// Keys come sorted, so consecutive records mostly share their scope; reuse its strings.
 	scope := func(k parsedKey) {
@@ -295,7 +295,8 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Stats of the commit log, for benchmarks: committed groups (each one fsync in sync mode) and records.
+// CommitStats reports the commit log's totals, for benchmarks: committed groups (each one fsync in sync mode)
+// and the records in them.
 func (s *Store) CommitStats() (groups, records int64) {
 	return s.log.groups.Load(), s.log.records.Load()
 }

@@ -128,13 +128,14 @@ func New(opts Options) *Engine {
 		first = 1
 	}
 	e.seq.Store(first)
-	e.StartReaper(opts.ReapInterval)
+	StartReaper(e, opts.ReapInterval)
 	return e
 }
 
-// StartReaper starts the reaper goroutine (a no-op for a non-positive interval). Backends that restore state
-// build the engine without a reaper and start it once restoring is done.
-func (e *Engine) StartReaper(every time.Duration) {
+// StartReaper starts e's reaper goroutine (a no-op for a non-positive interval). Backends that restore state
+// build the engine without a reaper and start it once restoring is done. (A function rather than a method, so
+// that stores embedding *Engine do not export it.)
+func StartReaper(e *Engine, every time.Duration) {
 	if every <= 0 {
 		return
 	}
@@ -164,8 +165,6 @@ func (e *Engine) Health(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// NextSeq returns the sequence the next message will get (for backends that persist a lease).
-func (e *Engine) NextSeq() uint64 { return e.seq.Load() }
 
 // enter is the gate of every call: closed, failed or cancelled calls stop here. It also advances the reaper's
 // clock.

@@ -14,8 +14,9 @@ type Restorer struct {
 	orphans int
 }
 
-// Restore starts restoring state into e.
-func (e *Engine) Restore() *Restorer { return &Restorer{e: e, next: e.seq.Load()} }
+// Restore starts restoring state into e. (A function rather than a method, so that stores embedding *Engine
+// do not export it.)
+func Restore(e *Engine) *Restorer { return &Restorer{e: e, next: e.seq.Load()} }
 
 func (r *Restorer) queue(project, name string, created int64) *queue {
 	if q := r.last; q != nil && q.project == project && q.name == name {
