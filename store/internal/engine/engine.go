@@ -165,7 +165,6 @@ func (e *Engine) Health(ctx context.Context) error {
 	return ctx.Err()
 }
 
-
 // enter is the gate of every call: closed, failed or cancelled calls stop here. It also advances the reaper's
 // clock.
 func (e *Engine) enter(ctx context.Context, now time.Time) error {
