@@ -167,6 +167,16 @@ func TestSignedURLQueryForm(t *testing.T) {
 	if e.stored(t, project, shareQueue) != 1 {
 		t.Fatal("not stored in the header's project")
 	}
+	// curl -d labels its body form-encoded: the query form is exempt from Zaqar's ban (the body is still JSON),
+	// the header form is not, and a real form body still fails as JSON.
+	form := hd{"Content-Type": "application/x-www-form-urlencoded"}
+	expect(t, e.do("POST", withQuery(path, urlQuery(su, project)), postBody, merge(form, hd{"X-Project-ID": "-"})), 201, "*")
+	expect(t, e.do("POST", path, postBody, merge(form, urlHeaders(su))), 400, "*")
+	expect(t, e.do("POST", withQuery(path, urlQuery(su, project)), "messages=1", form), 400,
+		`{"title": "Invalid request body", "description": "Request body could not be parsed."}`)
+	if e.stored(t, project, shareQueue) != 2 {
+		t.Fatal("form-labelled posts stored wrongly")
+	}
 	// A query-form URL with the project still needs Client-ID (not part of the signature).
 	expect(t, e.do("POST", withQuery(path, urlQuery(su, project)), postBody, hd{"X-Project-ID": "-", "Client-ID": "-"}), 400,
 		`{"title": "Missing header value", "description": "The \"Client-ID\" header is required."}`)

@@ -31,7 +31,9 @@
 // presents it in the URL-Signature, URL-Expires, URL-Methods and URL-Paths headers (Zaqar's form) or as the
 // signature, expires, methods and paths query parameters, so that a sensor can be handed one plain URL; that
 // query form may also carry project=<id>, used as the project when X-Project-ID is absent (when both are sent
-// they must agree). Client-ID is still required. Credentials in both forms at once are refused. A request with
+// they must agree). Client-ID is still required, and a request verified by the query form is exempt from the
+// form-encoding ban, so that `curl -d @reading.json URL` (which curl labels form-encoded) posts; its body is
+// still parsed as JSON. Credentials in both forms at once are refused. A request with
 // credentials needs no token (Zaqar's bypass rule) but must verify: method granted, path covered (a grant for
 // .../messages covers .../messages/{id}, never another queue or project), not expired, signature valid, not
 // revoked. Every failure is Zaqar's bare 404, before any store work; a signed request in jwt mode has no

@@ -30,8 +30,11 @@ func (s *Server) hooks(r *request) error {
 	if err := s.guard.authenticate(r); err != nil {
 		return err
 	}
-	// Zaqar bans form encoding whenever a Content-Length is present, comparing the whole header value.
-	if hdr.ContentLength() >= 0 && bytes.EqualFold(hdr.ContentType(), []byte(formEncoded)) {
+	// Zaqar bans form encoding whenever a Content-Length is present, comparing the whole header value. A
+	// request verified by the query form of a signed URL (zedge's plain URL for devices) is exempt, so that a
+	// sensor's `curl -d @reading.json URL`, which curl labels form-encoded, posts: its body is still parsed
+	// as JSON.
+	if hdr.ContentLength() >= 0 && !r.signedQuery && bytes.EqualFold(hdr.ContentType(), []byte(formEncoded)) {
 		return errFormEncoded
 	}
 	if !acceptsJSON(hdr.Peek("Accept")) {

@@ -185,6 +185,7 @@ type request struct {
 	// the project to use when X-Project-ID is absent (from the token or the signed URL's query form).
 	claims      *signing.Claims
 	signed      bool
+	signedQuery bool // signed, with the query form
 	authProject string
 
 	reqID []byte
