@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -70,6 +71,7 @@ type Guard struct {
 	revoked Revocations
 	log     *slog.Logger
 	counts  authCounters
+	tokens  tokenCache
 }
 
 // NewGuard builds the guard from the auth and signing configurations. jwt mode needs at least one token
@@ -100,7 +102,7 @@ func NewGuard(cfg AuthConfig, sc signing.Config, rev Revocations, log *slog.Logg
 		rev = nil
 	}
 	return &Guard{mode: cfg.Mode, ring: ring, keys: keys, leeway: sc.Token.Leeway, revoked: rev,
-		log: log.With("component", "auth")}, nil
+		log: log.With("component", "auth"), tokens: tokenCache{max: tokenCacheSize}}, nil
 }
 
 // isNilRevocations catches a nil *revoke.List passed as the interface.
@@ -330,14 +332,19 @@ func (g *Guard) token(r *request) error {
 	if !ok {
 		return g.refuseToken(r, tokenMalformed, errTokenInvalid, errors.New("X-Auth-Token and Authorization disagree"))
 	}
-	claims, err := signing.VerifyToken(g.keys, tok, r.now, g.leeway)
-	if err != nil {
-		for _, tr := range tokenReasons {
-			if errors.Is(err, tr.err) {
-				return g.refuseToken(r, tr.reason, tr.resp, err)
+	claims := g.tokens.get(tok, r.now, g.leeway)
+	if claims == nil {
+		var err error
+		claims, err = signing.VerifyToken(g.keys, string(tok), r.now, g.leeway)
+		if err != nil {
+			for _, tr := range tokenReasons {
+				if errors.Is(err, tr.err) {
+					return g.refuseToken(r, tr.reason, tr.resp, err)
+				}
 			}
+			return g.refuseToken(r, tokenMalformed, errTokenInvalid, err)
 		}
-		return g.refuseToken(r, tokenMalformed, errTokenInvalid, err)
+		g.tokens.put(string(tok), claims)
 	}
 	if g.revoked != nil {
 		var iat time.Time
@@ -417,8 +424,8 @@ func (r *request) isAdmin() bool {
 
 // bearerToken returns the token of X-Auth-Token (OpenStack's header) or of Authorization: Bearer. Both may be
 // sent, but then they must be the same token; ok is false when they differ. An Authorization header of
-// another scheme counts as no token.
-func bearerToken(hdr *fasthttp.RequestHeader) (tok string, ok bool) {
+// another scheme counts as no token. The result aliases the request's buffers.
+func bearerToken(hdr *fasthttp.RequestHeader) (tok []byte, ok bool) {
 	x := hdr.Peek("X-Auth-Token")
 	var b []byte
 	if a := hdr.Peek("Authorization"); len(a) > 7 && bytes.EqualFold(a[:7], []byte("bearer ")) {
@@ -426,9 +433,46 @@ func bearerToken(hdr *fasthttp.RequestHeader) (tok string, ok bool) {
 	}
 	switch {
 	case len(x) > 0 && len(b) > 0 && !bytes.Equal(x, b):
-		return "", false
+		return nil, false
 	case len(x) > 0:
-		return string(x), true
+		return x, true
 	}
-	return string(b), true
+	return b, true
+}
+
+// tokenCacheSize bounds the verified tokens kept (a few hundred bytes each).
+const tokenCacheSize = 4096
+
+// tokenCache remembers tokens that verified, so that a device posting every few seconds with the same token
+// pays for one signature check and JSON decoding, not one per request (an HS256 check costs about ten times
+// a signed-URL check, an RS256 or EdDSA one far more). Only what VerifyToken accepted is kept, keyed by the
+// exact token text. A hit is re-checked against exp (with the leeway); revocation and the project and role
+// checks run on every request, hit or not. Keys change only with a restart, which empties the cache. When
+// full it is emptied rather than kept in LRU order: refilling costs one verification per active token.
+type tokenCache struct {
+	mu  sync.RWMutex
+	m   map[string]*signing.Claims
+	max int
+}
+
+func (c *tokenCache) get(tok []byte, now time.Time, leeway time.Duration) *signing.Claims {
+	c.mu.RLock()
+	claims := c.m[string(tok)] // the conversion in a map index does not allocate
+	c.mu.RUnlock()
+	if claims == nil || !now.Before(claims.ExpiresAt.Add(leeway)) {
+		return nil // expired since: VerifyToken says so, with its own error
+	}
+	return claims
+}
+
+func (c *tokenCache) put(tok string, claims *signing.Claims) {
+	if c.max <= 0 || claims.ExpiresAt == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]*signing.Claims, min(c.max, 256))
+	}
+	c.m[tok] = claims
+	c.mu.Unlock()
 }

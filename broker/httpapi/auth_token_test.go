@@ -7,6 +7,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/zedge-io/zedge/signing"
+	"github.com/zedge-io/zedge/signing/revoke"
 )
 
 const (
@@ -190,5 +191,53 @@ func TestNewGuardConfig(t *testing.T) {
 	g, err := NewGuard(DefaultAuthConfig(), signing.DefaultConfig(), nil, nil)
 	if err != nil || g.Mode() != AuthNone || len(g.Counters()) != int(numAuthReasons) {
 		t.Fatalf("default guard: %v", err)
+	}
+}
+
+// TestTokenCache: a verified token is remembered, but expiry and revocation still apply to every request, and
+// the cache stays bounded.
+func TestTokenCache(t *testing.T) {
+	e := newAuthEnv(t, authOpts{mode: AuthJWT})
+	tok := e.token(t, "thermostat-7", project, signing.RoleDevice) // valid for an hour
+	path := "/v2/queues/" + shareQueue + "/messages"
+	expect(t, e.do("POST", path, postBody, hd{"X-Auth-Token": tok}), 201, "*")
+	if e.guard.tokens.get([]byte(tok), e.clock.Now(), 0) == nil {
+		t.Fatal("verified token not cached")
+	}
+	expect(t, e.do("POST", path, postBody, hd{"X-Auth-Token": tok}), 201, "*")
+	if e.count("token.ok") != 2 {
+		t.Fatalf("token.ok = %d", e.count("token.ok"))
+	}
+	// Another project is refused for a cached token too.
+	expect(t, e.do("POST", path, postBody, hd{"X-Auth-Token": tok, "X-Project-ID": otherProj}), 403, body403Project)
+	// Revoked while cached.
+	c, _ := signing.NewClaims("app", project, []string{signing.RoleMember}, e.clock.Now(), time.Hour)
+	member := e.issue(t, c)
+	expect(t, e.do("GET", "/v2/queues", "", hd{"X-Auth-Token": member}), 200, "*")
+	if _, err := e.revoked.Revoke(revoke.Entry{Kind: revoke.TokenID, ID: c.ID}, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do("GET", "/v2/queues", "", hd{"X-Auth-Token": member}), 401, body401Revoked)
+	// Expired while cached (the leeway is 30 s).
+	e.clock.Advance(time.Hour + 31*time.Second)
+	expect(t, e.do("POST", path, postBody, hd{"X-Auth-Token": tok}), 401, body401Expired)
+	// Garbage is never cached.
+	expect(t, e.do("GET", "/v2/queues", "", hd{"X-Auth-Token": "garbage"}), 401, body401Invalid)
+	if e.guard.tokens.get([]byte("garbage"), e.clock.Now(), time.Hour) != nil {
+		t.Fatal("garbage cached")
+	}
+	// Bounded.
+	e.guard.tokens.mu.Lock()
+	e.guard.tokens.max = 3
+	e.guard.tokens.mu.Unlock()
+	for i := range 10 {
+		tok := e.token(t, "dev-"+string(rune('a'+i)), project, signing.RoleDevice)
+		expect(t, e.do("GET", "/v2/ping", "", hd{"X-Auth-Token": tok}), 204, "")
+		e.guard.tokens.mu.RLock()
+		n := len(e.guard.tokens.m)
+		e.guard.tokens.mu.RUnlock()
+		if n > 3 {
+			t.Fatalf("cache holds %d tokens, bound 3", n)
+		}
 	}
 }
