@@ -20,7 +20,8 @@
 //
 // A request presents the grant back as the URL-Signature, URL-Expires, URL-Methods and URL-Paths headers
 // (CredentialsFromHeaders) or, so that a sensor can be given one plain URL, as the signature, expires,
-// methods and paths query parameters (CredentialsFromQuery). VerifyRequest checks it before any store access:
+// methods and paths query parameters (CredentialsFromQuery, or QueryReader for a transport that walks its own
+// parsed query without allocating). VerifyRequest checks it before any store access:
 // the method is granted, the path is covered, the expiry lies ahead, the signature matches (hmac.Equal);
 // CheckRequest makes the same checks without allocating, for a server's request path. Every failure has its
 // own sentinel error for logs and metrics; Zaqar's API answers all of them with a bare 404.

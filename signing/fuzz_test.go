@@ -109,6 +109,18 @@ func FuzzCredentialsFromQuery(f *testing.F) {
 			return
 		}
 		c, err := CredentialsFromValues(q)
+		// The pair-walking form must agree with the values form on the same query.
+		var qr QueryReader
+		for _, kv := range strings.Split(raw, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			k, _ = url.QueryUnescape(k)
+			v, _ = url.QueryUnescape(v)
+			qr.Add(k, v)
+		}
+		pc, perr := qr.Credentials()
+		if (err == nil) != (perr == nil) || (err == nil && pc != c) {
+			t.Fatalf("CredentialsFromPairs %+v %v, CredentialsFromValues %+v %v", pc, perr, c, err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCredentialsMalformed) {
 				t.Fatalf("unexpected error %v", err)

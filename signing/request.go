@@ -83,6 +83,55 @@ func CredentialsFromQuery(values func(key string) []string) (Credentials, error)
 	return c, nil
 }
 
+// QueryReader is CredentialsFromQuery for a transport that walks its own parsed query: Add every key and
+// decoded value in order, then take Credentials. The rules and errors are the same. A single value of a key
+// is kept as it is (no copy, so the result may alias the strings given to Add), and only repeated methods or
+// paths are joined into a new string; a QueryReader on the stack costs no allocation.
+type QueryReader struct {
+	c   Credentials
+	err error
+}
+
+// Add takes one query parameter; keys other than the four of the credentials are ignored.
+func (q *QueryReader) Add(key, value string) {
+	if value == "" || q.err != nil {
+		return
+	}
+	switch key {
+	case QuerySignature:
+		if q.c.Signature != "" {
+			q.err = fmt.Errorf("%w: %s repeated", ErrCredentialsMalformed, QuerySignature)
+		}
+		q.c.Signature = value
+	case QueryExpires:
+		if q.c.Expires != "" {
+			q.err = fmt.Errorf("%w: %s repeated", ErrCredentialsMalformed, QueryExpires)
+		}
+		q.c.Expires = value
+	case QueryMethods:
+		q.c.Methods = joinComma(q.c.Methods, value)
+	case QueryPaths:
+		q.c.Paths = joinComma(q.c.Paths, value)
+	}
+}
+
+// Credentials returns what the parameters added so far amount to.
+func (q *QueryReader) Credentials() (Credentials, error) {
+	if q.err != nil {
+		return Credentials{}, q.err
+	}
+	c := q.c
+	c.Present = c.anySet()
+	return c, nil
+}
+
+func joinComma(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "," + b
+}
+
 // CredentialsFromValues is CredentialsFromQuery over url.Values.
 func CredentialsFromValues(q url.Values) (Credentials, error) {
 	return CredentialsFromQuery(func(key string) []string { return q[key] })

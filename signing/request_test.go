@@ -351,6 +351,29 @@ func TestCredentialsFromQuery(t *testing.T) {
 	}
 }
 
+func TestQueryReader(t *testing.T) {
+	read := func(kv ...string) (Credentials, error) {
+		var q QueryReader
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Add(kv[i], kv[i+1])
+		}
+		return q.Credentials()
+	}
+	c, err := read(QueryMethods, "GET", "limit", "5", QuerySignature, "s", QueryMethods, "",
+		QueryPaths, "/a,/b", QueryMethods, "POST", QueryExpires, "e")
+	if err != nil || c != (Credentials{Signature: "s", Expires: "e", Methods: "GET,POST", Paths: "/a,/b", Present: true}) {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, key := range []string{QuerySignature, QueryExpires} {
+		if _, err := read(key, "a", key, "b"); !errors.Is(err, ErrCredentialsMalformed) {
+			t.Errorf("repeated %s: err = %v", key, err)
+		}
+	}
+	if c, err := read("limit", "5", QuerySignature, ""); err != nil || c.Present {
+		t.Fatalf("unrelated query: %+v %v", c, err)
+	}
+}
+
 func TestWebsocketCredentials(t *testing.T) {
 	sc := signedPOST(t)
 	headers := map[string]any{

@@ -270,14 +270,12 @@ func (g *Guard) signedURL(r *request, headerForm, queryForm bool) error {
 		creds = signing.CredentialsFromHeaders(func(name string) string { return b2s(hdr.Peek(name)) })
 	} else {
 		args := ctx.QueryArgs()
+		var qr signing.QueryReader
+		for k, v := range args.All() {
+			qr.Add(b2s(k), b2s(v))
+		}
 		var err error
-		creds, err = signing.CredentialsFromQuery(func(key string) []string {
-			var vs []string
-			for _, v := range args.PeekMulti(key) {
-				vs = append(vs, b2s(v))
-			}
-			return vs
-		})
+		creds, err = qr.Credentials()
 		if err != nil {
 			return g.refuseURL(r, signedMalformed, err)
 		}
