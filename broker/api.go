@@ -88,6 +88,41 @@ type Observer interface {
 	MessagesPosted(ev PostEvent)
 }
 
+// SubscriptionEventKind says what happened to a subscription.
+type SubscriptionEventKind uint8
+
+// Subscription event kinds.
+const (
+	// SubscriptionCreated: a subscription was created, or an unconfirmed duplicate was posted again (Existing);
+	// Zaqar sends the confirmation notification in both cases.
+	SubscriptionCreated SubscriptionEventKind = iota + 1
+	// SubscriptionUpdated: its subscriber, ttl or options changed (PATCH).
+	SubscriptionUpdated
+	// SubscriptionConfirmed and SubscriptionUnconfirmed: confirm with {"confirmed": true} or false.
+	SubscriptionConfirmed
+	SubscriptionUnconfirmed
+	// SubscriptionDeleted: deleted by id; the event's Subscription carries only ID and Queue.
+	SubscriptionDeleted
+	// SubscriptionsPurged: every subscription of a queue was removed (purge); only Queue is set.
+	SubscriptionsPurged
+)
+
+// SubscriptionEvent tells observers about a successful subscription change, whatever the transport.
+type SubscriptionEvent struct {
+	Kind         SubscriptionEventKind
+	Project      string
+	Subscription Subscription
+	// Existing marks a SubscriptionCreated that returned an unconfirmed duplicate.
+	Existing bool
+}
+
+// SubscriptionObserver is an optional extension of Observer: a registered observer that also implements it is
+// told about subscription changes (notification delivery sends confirmations; the websocket transport drops
+// the socket subscriptions deleted elsewhere). Like MessagesPosted, SubscriptionChanged must not block.
+type SubscriptionObserver interface {
+	SubscriptionChanged(ev SubscriptionEvent)
+}
+
 // HealthReport is the body of GET /v2/health.
 type HealthReport struct {
 	StorageReachable bool                       `json:"storage_reachable"`

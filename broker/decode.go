@@ -2,6 +2,7 @@ package broker
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -500,13 +501,7 @@ func subscriptionBodyFields(top []byte, l *Limits, now time.Time, create bool) (
 			f.subscriber = decodeString(v)
 			scheme = subscriberScheme(f.subscriber)
 		}
-		supported := false
-		for _, t := range l.SubscriberTypes {
-			if scheme != "" && scheme == t {
-				supported = true
-				break
-			}
-		}
+		supported := scheme != "" && (slices.Contains(l.SubscriberTypes, scheme) || slices.Contains(l.transportSchemes, scheme))
 		if !supported {
 			return f, Errorf(ErrInvalid, "The subscriber type of subscription must be supported in the list %s.",
 				pyStringList(l.SubscriberTypes))

@@ -29,7 +29,13 @@
 //
 // Observers are called synchronously, in registration order, after the store has accepted a post and before
 // PostMessages returns; they must not block (hand the event to a bounded worker). The event's messages do not
-// alias the request buffer. A panicking observer is logged and skipped.
+// alias the request buffer. A panicking observer is logged and skipped. An observer that also implements
+// SubscriptionObserver is told the same way about successful subscription changes (created, updated, confirmed,
+// unconfirmed, deleted, purged), so confirmations and socket subscriptions work whatever the transport.
+//
+// WithTransportSubscriberScheme lets a transport own a subscriber scheme (the websocket transport's sockets)
+// that passes validation without appearing in the configured subscriber types; StoredQueue gives the stored
+// metadata and the existence of a queue, which the websocket protocol reports where REST fills in defaults.
 //
 // # Deliberate differences from Zaqar 15
 //

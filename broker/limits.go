@@ -35,6 +35,9 @@ type Limits struct {
 
 	// SubscriberTypes lists the accepted subscriber URI schemes.
 	SubscriberTypes []string `yaml:"subscriber_types"`
+
+	// transportSchemes are accepted subscriber schemes owned by a transport (WithTransportSubscriberScheme).
+	transportSchemes []string
 }
 
 // DefaultLimits returns Zaqar 15's defaults.

@@ -134,6 +134,23 @@ func (s *Service) GetQueue(ctx context.Context, project, queue string) (Metadata
 	return s.withDefaults(storedMetadata(q.Metadata)), nil
 }
 
+// StoredQueue returns a queue's metadata as stored, without the reserved defaults, and whether the queue exists.
+// The websocket transport needs both: its queue_get shows stored metadata only, and queue_get_stats and
+// message_list answer 404 for a missing queue where REST answers 200.
+func (s *Service) StoredQueue(ctx context.Context, project, queue string) (md Metadata, exists bool, err error) {
+	if err := checkQueue(project, queue); err != nil {
+		return nil, false, err
+	}
+	q, err := s.store.GetQueue(ctx, project, queue)
+	switch {
+	case isNotFound(err):
+		return Metadata{}, false, nil
+	case err != nil:
+		return nil, false, s.unavailable(err, "Queue metadata could not be retrieved.")
+	}
+	return storedMetadata(q.Metadata), true, nil
+}
+
 // reservedKey reports whether key is one of the reported reserved keys, which PATCH may replace or remove even
 // when they are not stored.
 func (s *Service) reservedKey(key string) bool {
@@ -237,6 +254,8 @@ func (s *Service) PurgeQueue(ctx context.Context, project, queue string, body []
 		if err := s.store.PurgeSubscriptions(ctx, project, queue); err != nil && !isNotFound(err) {
 			return s.unavailable(err, "Queue could not be purged.")
 		}
+		s.notifySubscription(SubscriptionEvent{Kind: SubscriptionsPurged, Project: project,
+			Subscription: Subscription{Queue: queue}})
 	}
 	return nil
 }

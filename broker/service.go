@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,19 @@ func WithClock(c Clock) Option { return func(s *Service) { s.now = c } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithTransportSubscriberScheme makes subscriptions accept subscriber URIs of scheme (lower case) besides
+// Limits.SubscriberTypes, without listing it in the "must be supported" error text: a transport's own kind of
+// subscriber, such as the websocket transport's sockets. Such subscriptions are stored like any other; only the
+// transport that owns the scheme delivers to them.
+func WithTransportSubscriberScheme(scheme string) Option {
+	return func(s *Service) { s.limits.transportSchemes = append(s.limits.transportSchemes, scheme) }
+}
+
+// AcceptsSubscriberScheme reports whether subscribers of scheme are accepted (configured or transport scheme).
+func (s *Service) AcceptsSubscriberScheme(scheme string) bool {
+	return slices.Contains(s.limits.SubscriberTypes, scheme) || slices.Contains(s.limits.transportSchemes, scheme)
+}
 
 // WithObserver adds an observer told after every successful post.
 func WithObserver(o Observer) Option {
@@ -95,6 +109,25 @@ func (s *Service) notify(ev PostEvent) {
 				}
 			}()
 			o.MessagesPosted(ev)
+		}()
+	}
+}
+
+// notifySubscription tells the observers that implement SubscriptionObserver about a subscription change, with
+// the same rules as notify.
+func (s *Service) notifySubscription(ev SubscriptionEvent) {
+	for _, o := range *s.observersV.Load() {
+		so, ok := o.(SubscriptionObserver)
+		if !ok {
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("observer panicked", "observer", fmt.Sprintf("%T", o), "panic", r)
+				}
+			}()
+			so.SubscriptionChanged(ev)
 		}()
 	}
 }

@@ -41,11 +41,14 @@ func (s *Service) CreateSubscription(ctx context.Context, project, queue string,
 	}, now)
 	switch {
 	case err == nil:
+		s.notifySubscription(SubscriptionEvent{Kind: SubscriptionCreated, Project: project, Subscription: got})
 		return got, true, nil
 	case errors.Is(err, store.ErrConflict):
 		if got.Confirmed {
 			return Subscription{}, false, &Error{Kind: ErrConflict, Description: errSubscriptionExists, Err: err}
 		}
+		s.notifySubscription(SubscriptionEvent{Kind: SubscriptionCreated, Project: project, Subscription: got,
+			Existing: true})
 		return got, false, nil
 	}
 	return Subscription{}, false, s.unavailable(err, "Subscription could not be created.")
@@ -116,9 +119,10 @@ func (s *Service) UpdateSubscription(ctx context.Context, project, queue, id str
 	if upd.Subscriber == nil && upd.TTL == nil && upd.Options == nil {
 		return Errorf(ErrCannotUpdateSub, "Subscription %s could not be updated.", id)
 	}
-	_, err = s.store.UpdateSubscription(ctx, project, queue, id, upd, now)
+	sub, err := s.store.UpdateSubscription(ctx, project, queue, id, upd, now)
 	switch {
 	case err == nil:
+		s.notifySubscription(SubscriptionEvent{Kind: SubscriptionUpdated, Project: project, Subscription: sub})
 		return nil
 	case isNotFound(err):
 		return errSubscriptionNotFound(err, id)
@@ -144,6 +148,11 @@ func (s *Service) ConfirmSubscription(ctx context.Context, project, queue, id st
 	case err != nil:
 		return Subscription{}, s.unavailable(err, "Subscription could not be confirmed.")
 	}
+	kind := SubscriptionConfirmed
+	if !confirmed {
+		kind = SubscriptionUnconfirmed
+	}
+	s.notifySubscription(SubscriptionEvent{Kind: kind, Project: project, Subscription: sub})
 	return sub, nil
 }
 
@@ -155,5 +164,7 @@ func (s *Service) DeleteSubscription(ctx context.Context, project, queue, id str
 	if err := s.store.DeleteSubscription(ctx, project, queue, id); err != nil && !isNotFound(err) {
 		return s.unavailable(err, "Subscription could not be deleted.")
 	}
+	s.notifySubscription(SubscriptionEvent{Kind: SubscriptionDeleted, Project: project,
+		Subscription: Subscription{ID: id, Queue: queue}})
 	return nil
 }
