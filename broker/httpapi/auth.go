@@ -310,7 +310,7 @@ func (g *Guard) signedURL(r *request, headerForm, queryForm bool) error {
 	if g.revoked != nil && g.revoked.SignatureRevoked(creds.Signature) {
 		return g.refuseURL(r, signedRevoked, nil, slog.String("fingerprint", signing.Fingerprint(creds.Signature)))
 	}
-	r.signed, r.signedQuery = true, queryForm
+	r.signedQuery = queryForm
 	g.counts.inc(signedOK)
 	return nil
 }

@@ -44,7 +44,8 @@
 // tokens get 401 in Keystone's shape, {"error": {"code": 401, "title": "Unauthorized", "message": ...}}, with
 // WWW-Authenticate: Bearer realm="zedge". The token's project_id is the request's project when X-Project-ID
 // is absent; a different X-Project-ID is a 403 unless the token has the admin role. GET / needs no token;
-// everything under /v2/ does (the /healthz and /readyz probes are outside the API and stay open). Verified
+// everything under /v2/ does (the /healthz and /readyz probes are outside the API and stay open; an unknown
+// path is a 404 before any authentication, as every unknown route is). Verified
 // tokens are cached by their text (bounded), so a device reusing its token pays for one signature check;
 // expiry, revocation, project and role are checked on every request.
 //

@@ -181,11 +181,10 @@ type request struct {
 	caller broker.Caller
 	queue  string
 
-	// What authentication learnt: the token's claims (jwt mode), whether a signed URL let the request in, and
-	// the project to use when X-Project-ID is absent (from the token or the signed URL's query form).
+	// What authentication learnt: the token's claims (jwt mode), whether the query form of a signed URL let
+	// the request in, and the project to use when X-Project-ID is absent (from the token or that query form).
 	claims      *signing.Claims
-	signed      bool
-	signedQuery bool // signed, with the query form
+	signedQuery bool
 	authProject string
 
 	reqID []byte
