@@ -3,11 +3,11 @@ package broker
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/pyrepr"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -590,12 +590,12 @@ func appendPyRepr(b *strings.Builder, v []byte) {
 			b.WriteString("False")
 		}
 	case isString(v):
-		b.WriteString(pyQuote(decodeString(v)))
+		b.WriteString(pyrepr.Str(decodeString(v)))
 	case isIntLiteral(v):
 		b.Write(v)
 	case isNumber(v):
 		f, _ := pyNumber(v)
-		b.WriteString(pyFloat(f))
+		b.WriteString(pyrepr.Float(f))
 	case isObject(v):
 		b.WriteByte('{')
 		it := members(v)
@@ -605,7 +605,7 @@ func appendPyRepr(b *strings.Builder, v []byte) {
 				b.WriteString(", ")
 			}
 			first = false
-			b.WriteString(pyQuote(decodeString(k)))
+			b.WriteString(pyrepr.Str(decodeString(k)))
 			b.WriteString(": ")
 			appendPyRepr(b, val)
 		}
@@ -625,81 +625,6 @@ func appendPyRepr(b *strings.Builder, v []byte) {
 	}
 }
 
-// pyFloat formats a float as Python's repr does.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-// pyQuote renders a string as Python's repr() does.
-func pyQuote(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, quote)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\x`...)
-			b = append(b, hexByte(s[i])...)
-			i++
-			continue
-		}
-		i += size
-		switch {
-		case r == '\\':
-			b = append(b, `\\`...)
-		case r == rune(quote):
-			b = append(b, '\\', quote)
-		case r == '\t':
-			b = append(b, `\t`...)
-		case r == '\n':
-			b = append(b, `\n`...)
-		case r == '\r':
-			b = append(b, `\r`...)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b = append(b, `\x`...)
-			b = append(b, hexByte(byte(r))...)
-		case r < 0x80 || unicode.IsPrint(r):
-			b = utf8.AppendRune(b, r)
-		case r <= 0xffff:
-			b = append(b, `\u`...)
-			b = append(b, hexByte(byte(r>>8))...)
-			b = append(b, hexByte(byte(r))...)
-		default:
-			b = append(b, `\U`...)
-			for shift := 24; shift >= 0; shift -= 8 {
-				b = append(b, hexByte(byte(r>>shift))...)
-			}
-		}
-	}
-	b = append(b, quote)
-	return string(b)
-}
-
-func hexByte(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&0xf]})
-}
-
 // pyStringList renders strings as Python's repr of a list, e.g. ['a', 'b'].
 func pyStringList(items []string) string {
 	var b strings.Builder
@@ -708,7 +633,7 @@ func pyStringList(items []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyQuote(s))
+		b.WriteString(pyrepr.Str(s))
 	}
 	b.WriteByte(']')
 	return b.String()

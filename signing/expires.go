@@ -2,6 +2,7 @@ package signing
 
 import (
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/pyrepr"
 	"math"
 	"math/big"
 	"regexp"
@@ -149,7 +150,7 @@ var yyyymm = regexp.MustCompile(`^[0-9]{6}\n?$`)
 func parseISO8601(s string) (time.Time, error) {
 	m := iso8601Pattern.FindStringSubmatch(s)
 	if m == nil || yyyymm.MatchString(s) {
-		return time.Time{}, invalid(ErrExpiresUnparsable, "Unable to parse date string "+pyStrRepr(s))
+		return time.Time{}, invalid(ErrExpiresUnparsable, "Unable to parse date string "+pyrepr.Str(s))
 	}
 	num := func(i, def int) int {
 		if m[i] == "" {

@@ -2,80 +2,17 @@ package signing
 
 import (
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/pyrepr"
 	"math"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Zaqar's error texts embed Python reprs ("Invalid paths: {'foo'}", "Unable to parse date string 'x'"), so the
 // few reprs those texts need are rebuilt here for values decoded from JSON.
-
-// pyStrRepr renders s the way Python's repr(str) does: single quotes unless the text holds a single quote and
-// no double quote, backslash escapes for the quote, backslash, \t \n \r, and \x.. \u.... \U........ for
-// characters Python does not print. Bytes that are not UTF-8 come out as \x.. (Python never sees them).
-func pyStrRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte(quote)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
-			i++
-			continue
-		}
-		i += size
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(byte(r)))
-		case unicode.IsPrint(r):
-			// Go's IsPrint (L, M, N, P, S and the ASCII space) is Python's str.isprintable.
-			b.WriteRune(r)
-		case r < 0x100:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(byte(r)))
-		case r < 0x10000:
-			b.WriteString(`\u`)
-			b.WriteString(leftPad(strconv.FormatInt(int64(r), 16), 4))
-		default:
-			b.WriteString(`\U`)
-			b.WriteString(leftPad(strconv.FormatInt(int64(r), 16), 8))
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&15]})
-}
-
-func leftPad(s string, n int) string {
-	if len(s) >= n {
-		return s
-	}
-	return strings.Repeat("0", n-len(s)) + s
-}
 
 // pyRepr renders a JSON-decoded value as Python would after json.loads: str, int, float, True/False/None,
 // list, dict. Numbers are best given as json.Number (json.Decoder.UseNumber) so that 1 and 1.0 stay apart.
@@ -89,7 +26,7 @@ func pyRepr(v any) string {
 		}
 		return "False"
 	case string:
-		return pyStrRepr(x)
+		return pyrepr.Str(x)
 	case json.Number:
 		if isJSONIntLiteral(string(x)) {
 			return normaliseIntLiteral(string(x))
@@ -98,9 +35,9 @@ func pyRepr(v any) string {
 		if err != nil && !math.IsInf(f, 0) {
 			return string(x)
 		}
-		return pyFloatRepr(f)
+		return pyrepr.Float(f)
 	case float64:
-		return pyFloatRepr(x)
+		return pyrepr.Float(x)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -111,7 +48,7 @@ func pyRepr(v any) string {
 		keys := sortedKeys(x)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = pyStrRepr(k) + ": " + pyRepr(x[k])
+			parts[i] = pyrepr.Str(k) + ": " + pyRepr(x[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	default:
@@ -140,34 +77,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// pyFloatRepr is Python's repr(float): the shortest round-trip digits, positional for exponents -4..15 with at
-// least one fractional digit, otherwise d.ddde+XX.
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // e.g. -1.2345e+17
-	mant, expText, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expText)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return mant + "e" + sign + leftPad(strconv.Itoa(exp), 2)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
 }
 
 // isJSONIntLiteral reports whether a JSON number literal has neither fraction nor exponent, which is when

@@ -250,23 +250,6 @@ func TestFormatExpires(t *testing.T) {
 	}
 }
 
-func TestPyStrRepr(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"foo", `'foo'`},
-		{"it's", `"it's"`},
-		{`a"b`, `'a"b'`},
-		{`a'"b`, `'a\'"b'`},
-		{"\x00\u2028\U0001F600é\\", `'\x00\u2028😀é\\'`},
-		{"tab\there\r\n", `'tab\there\r\n'`},
-		{"\u00a0\u00ad\x7f", `'\xa0\xad\x7f'`},
-		{"bad\xffutf8", `'bad\xffutf8'`},
-	} {
-		if got := pyStrRepr(tc.in); got != tc.want {
-			t.Errorf("pyStrRepr(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestNewKeyRingRejects(t *testing.T) {
 	k := func(id, s string) URLKey { return URLKey{ID: id, Secret: []byte(s)} }
 	many := make([]URLKey, MaxURLKeys)
