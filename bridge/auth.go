@@ -1,0 +1,107 @@
+package bridge
+
+import (
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/signing"
+)
+
+// Verifier checks the token a client presents as its MQTT password.
+type Verifier interface {
+	VerifyToken(token string, now time.Time) (*signing.Claims, error)
+}
+
+// TokenVerifier verifies with signing.VerifyToken and, when Revoked is set, refuses revoked tokens
+// (ErrTokenRevoked).
+type TokenVerifier struct {
+	Keys    *signing.TokenKeys
+	Leeway  time.Duration
+	Revoked func(jti, subject string, issuedAt time.Time) bool
+}
+
+// VerifyToken implements Verifier.
+func (v TokenVerifier) VerifyToken(token string, now time.Time) (*signing.Claims, error) {
+	c, err := signing.VerifyToken(v.Keys, token, now, v.Leeway)
+	if err != nil {
+		return nil, err
+	}
+	if v.Revoked != nil {
+		var iat time.Time
+		if c.IssuedAt != nil {
+			iat = c.IssuedAt.Time
+		}
+		if v.Revoked(c.ID, c.Subject, iat) {
+			return nil, ErrTokenRevoked
+		}
+	}
+	return c, nil
+}
+
+// authenticate builds the session of a connecting client, or refuses it with a CONNACK reason code:
+// 0x86 (bad username or password) for a missing, invalid, expired or revoked token, 0x85 (client identifier not
+// valid) for a device whose client id is not its device id or the reserved id of the inline client, 0x87 (not
+// authorized) for a will the client could not publish itself.
+func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, packets.Code) {
+	if cl.ID == mqtt.InlineClientId {
+		b.count(cConnectClientID)
+		return nil, codeClientIDReserved
+	}
+	var s *session
+	if b.cfg.Auth == AuthNone {
+		device := string(cl.Properties.Username)
+		if device == "" {
+			device = cl.ID
+		}
+		if !validDeviceID(device) {
+			device = ""
+		}
+		s = &session{operator: true, device: device}
+		s.caller = broker.Caller{Project: b.cfg.DefaultProject, ClientID: deviceClientID(b.cfg.DefaultProject, device)}
+	} else {
+		claims, err := b.verifier.VerifyToken(string(pk.Connect.Password), b.now())
+		if err != nil {
+			b.count(cConnectToken)
+			b.log.Debug("mqtt connect refused", "reason", err, "client", cl.ID, "remote", cl.Net.Remote)
+			return nil, packets.ErrBadUsernameOrPassword
+		}
+		if !broker.ValidProjectID(claims.ProjectID) {
+			b.count(cConnectToken)
+			return nil, packets.ErrBadUsernameOrPassword
+		}
+		s = &session{claims: claims, operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember)}
+		if validDeviceID(claims.Subject) {
+			s.device = claims.Subject
+		}
+		s.caller = broker.Caller{Project: claims.ProjectID, ClientID: deviceClientID(claims.ProjectID, claims.Subject)}
+		if !s.operator {
+			// A device connects under its own id, so that it can neither take over another device's session
+			// (which would inherit its subscriptions past the ACL) nor be taken over by one.
+			switch {
+			case s.device == "":
+				b.count(cConnectClientID)
+				return nil, codeDeviceIDInvalid
+			case pk.Connect.ClientIdentifier == "":
+				cl.ID = s.device
+				if cl.Properties.Props.AssignedClientID != "" {
+					cl.Properties.Props.AssignedClientID = s.device
+				}
+			case cl.ID != s.device:
+				b.count(cConnectClientID)
+				return nil, codeClientIDNotDevice
+			}
+		}
+	}
+	if will := cl.Properties.Will; will.Flag == 1 {
+		// Wills skip the ACL and the publish hook in the MQTT server, so they are checked here, and never go to
+		// a command topic (commands enter through their queue).
+		if b.mapper.IsCommandTopic(will.TopicName) || !b.mayPublish(s, will.TopicName) {
+			b.count(cConnectWill)
+			return nil, codeWillNotAuthorized
+		}
+	}
+	return s, packets.CodeSuccess
+}

@@ -1,0 +1,473 @@
+package bridge
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/zedge-io/zedge/broker"
+)
+
+// User properties on a command publish. MQTT 5 devices see them; the bridge reads them back from the inflight
+// copy when the PUBACK arrives, which ties the acknowledgement to the message whatever packet id it used.
+const (
+	PropMessageID = "zedge-message-id"
+	PropQueue     = "zedge-queue"
+)
+
+// commandState delivers commands. One deliverer exists per command queue whose device is connected and
+// subscribed to its command topic (or that still has deliveries awaiting acknowledgement). Deliverers are run
+// by a fixed pool of workers when something happens: a post to the queue (observer), the device becoming
+// ready, an acknowledgement freeing room in the window, a claim expiring. Nothing polls.
+//
+// Lock order: commandState.mu before deliverer.mu; queueMu is taken alone.
+type commandState struct {
+	b *Bridge
+
+	mu       sync.Mutex
+	byQueue  map[queueKey]*deliverer
+	byClient map[*mqtt.Client][]*deliverer
+
+	queueMu sync.Mutex
+	cond    *sync.Cond
+	queue   []*deliverer
+	stopped bool
+	workers sync.WaitGroup
+}
+
+type queueKey struct{ project, queue string }
+
+// Scheduling states of a deliverer.
+const (
+	idle = iota
+	queued
+	running
+	runningAgain // woken while running: run once more
+)
+
+type deliverer struct {
+	key   queueKey
+	route CommandRoute
+
+	// clients are the connections of the device subscribed to its command topic (guarded by commandState.mu).
+	clients map[*mqtt.Client]struct{}
+
+	mu          sync.Mutex
+	state       int
+	outstanding map[string]pending // message id → the claim it was delivered under
+	timer       *time.Timer
+	retry       time.Duration
+}
+
+type pending struct {
+	claimID string
+	expires time.Time // by the local clock, no earlier than the store's claim expiry
+}
+
+func (c *commandState) init(b *Bridge) {
+	c.b = b
+	c.byQueue = make(map[queueKey]*deliverer)
+	c.byClient = make(map[*mqtt.Client][]*deliverer)
+	c.cond = sync.NewCond(&c.queueMu)
+}
+
+func (c *commandState) start() {
+	for range c.b.cfg.Commands.Workers {
+		c.workers.Add(1)
+		go c.work()
+	}
+}
+
+func (c *commandState) stop() {
+	c.queueMu.Lock()
+	c.stopped = true
+	c.cond.Broadcast()
+	c.queueMu.Unlock()
+	c.workers.Wait()
+	c.mu.Lock()
+	for _, d := range c.byQueue {
+		d.mu.Lock()
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+		d.mu.Unlock()
+	}
+	c.mu.Unlock()
+}
+
+// MessagesPosted implements broker.Observer: a post to a command queue wakes its deliverer, if its device is
+// connected. It never blocks.
+func (b *Bridge) MessagesPosted(ev broker.PostEvent) {
+	if b.isClosing() {
+		return
+	}
+	if _, ok := b.mapper.CommandQueue(ev.Queue); !ok {
+		return
+	}
+	c := &b.cmd
+	c.mu.Lock()
+	d := c.byQueue[queueKey{ev.Project, ev.Queue}]
+	c.mu.Unlock()
+	if d != nil {
+		c.schedule(d)
+	}
+}
+
+var _ broker.Observer = (*Bridge)(nil)
+
+// refresh re-reads a connection's subscriptions and updates which deliverers it makes ready.
+func (c *commandState) refresh(cl *mqtt.Client) {
+	s := c.b.session(cl)
+	if s == nil || s.device == "" {
+		return
+	}
+	routes := c.b.mapper.ForDevice(s.device)
+	if len(routes) == 0 {
+		return
+	}
+	subs := cl.State.Subscriptions.GetAll()
+	var wake []*deliverer
+	c.mu.Lock()
+	for _, r := range routes {
+		ready := false
+		for filter := range subs {
+			if filterMatches(filter, r.Topic) {
+				ready = true
+				break
+			}
+		}
+		key := queueKey{s.caller.Project, r.Queue}
+		d := c.byQueue[key]
+		switch {
+		case ready && !cl.Closed():
+			if d == nil {
+				d = &deliverer{key: key, route: r, clients: map[*mqtt.Client]struct{}{}, outstanding: map[string]pending{}}
+				c.byQueue[key] = d
+			}
+			if _, ok := d.clients[cl]; !ok {
+				d.clients[cl] = struct{}{}
+				c.byClient[cl] = append(c.byClient[cl], d)
+				wake = append(wake, d)
+			}
+		case d != nil:
+			if _, ok := d.clients[cl]; ok {
+				delete(d.clients, cl)
+				c.byClient[cl] = removeDeliverer(c.byClient[cl], d)
+				if len(c.byClient[cl]) == 0 {
+					delete(c.byClient, cl)
+				}
+				c.dropIfUnused(d)
+			}
+		}
+	}
+	c.mu.Unlock()
+	for _, d := range wake {
+		c.schedule(d)
+	}
+}
+
+// gone forgets a connection that ended.
+func (c *commandState) gone(cl *mqtt.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, d := range c.byClient[cl] {
+		delete(d.clients, cl)
+		c.dropIfUnused(d)
+	}
+	delete(c.byClient, cl)
+}
+
+func removeDeliverer(list []*deliverer, d *deliverer) []*deliverer {
+	for i, x := range list {
+		if x == d {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// dropIfUnused removes a deliverer with no ready connection, no delivery awaiting acknowledgement and no run
+// pending. Called with c.mu held.
+func (c *commandState) dropIfUnused(d *deliverer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.clients) > 0 || len(d.outstanding) > 0 || d.state != idle {
+		return
+	}
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	if c.byQueue[d.key] == d {
+		delete(c.byQueue, d.key)
+	}
+}
+
+// schedule asks a worker to run d, once however often it is asked before the run starts.
+func (c *commandState) schedule(d *deliverer) {
+	d.mu.Lock()
+	push := false
+	switch d.state {
+	case idle:
+		d.state, push = queued, true
+	case running:
+		d.state = runningAgain
+	}
+	d.mu.Unlock()
+	if push {
+		c.push(d)
+	}
+}
+
+func (c *commandState) push(d *deliverer) {
+	c.queueMu.Lock()
+	c.queue = append(c.queue, d)
+	c.cond.Signal()
+	c.queueMu.Unlock()
+}
+
+func (c *commandState) work() {
+	defer c.workers.Done()
+	for {
+		c.queueMu.Lock()
+		for len(c.queue) == 0 && !c.stopped {
+			c.cond.Wait()
+		}
+		if c.stopped {
+			c.queueMu.Unlock()
+			return
+		}
+		d := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.queueMu.Unlock()
+
+		d.mu.Lock()
+		d.state = running
+		d.mu.Unlock()
+		c.run(d)
+		d.mu.Lock()
+		again := d.state == runningAgain
+		if again {
+			d.state = queued
+		} else {
+			d.state = idle
+		}
+		d.mu.Unlock()
+		if again {
+			c.push(d)
+		} else {
+			c.mu.Lock()
+			c.dropIfUnused(d)
+			c.mu.Unlock()
+		}
+	}
+}
+
+// run delivers what fits in d's window: it forgets deliveries whose claim has expired (the store hands those
+// messages out again), claims up to the free room on the device's behalf and publishes each claimed message.
+// It then arms a timer for the earliest claim expiry.
+func (c *commandState) run(d *deliverer) {
+	b := c.b
+	c.mu.Lock()
+	ready := len(d.clients) > 0
+	c.mu.Unlock()
+
+	now := time.Now()
+	d.mu.Lock()
+	for id, p := range d.outstanding {
+		if !now.Before(p.expires) {
+			delete(d.outstanding, id)
+		}
+	}
+	room := b.cfg.Commands.Window - len(d.outstanding)
+	d.mu.Unlock()
+
+	ttl, grace := int(b.cfg.Commands.ClaimTTL/time.Second), int(b.cfg.Commands.ClaimGrace/time.Second)
+	maxClaim := b.svc.Limits().MaxMessagesPerClaimOrPop
+	for ready && room > 0 && !b.isClosing() {
+		limit := min(room, maxClaim)
+		claim, msgs, err := b.svc.CreateClaim(b.ctx, d.key.project, d.key.queue,
+			broker.ClaimOptions{TTL: &ttl, Grace: &grace, Limit: limit})
+		if err != nil {
+			b.count(cClaimErrors)
+			b.log.Warn("command claim failed", "project", d.key.project, "queue", d.key.queue, "error", err)
+			d.mu.Lock()
+			d.retry = min(max(2*d.retry, time.Second), 30*time.Second)
+			c.armLocked(d, time.Now().Add(d.retry))
+			d.mu.Unlock()
+			return
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		expires := time.Now().Add(claim.Expires.Sub(claim.Updated))
+		d.mu.Lock()
+		d.retry = 0
+		for _, m := range msgs {
+			d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
+		}
+		d.mu.Unlock()
+		for _, m := range msgs {
+			c.publish(d, m)
+		}
+		room -= len(msgs)
+		if len(msgs) < limit {
+			break
+		}
+	}
+	d.mu.Lock()
+	var next time.Time
+	for _, p := range d.outstanding {
+		if next.IsZero() || p.expires.Before(next) {
+			next = p.expires
+		}
+	}
+	if !next.IsZero() {
+		c.armLocked(d, next)
+	}
+	d.mu.Unlock()
+}
+
+// armLocked sets d's timer to run it at t. Called with d.mu held.
+func (c *commandState) armLocked(d *deliverer, t time.Time) {
+	wait := max(time.Until(t), time.Millisecond)
+	if d.timer == nil {
+		d.timer = time.AfterFunc(wait, func() { c.schedule(d) })
+		return
+	}
+	d.timer.Reset(wait)
+}
+
+// publish hands one claimed command to the MQTT server as the inline client, at QoS 1, to the device's command
+// topic. The server copies it into the inflight store of each subscribed connection; a connection whose
+// inflight store or write queue is full drops it, and the claim's expiry brings it back.
+func (c *commandState) publish(d *deliverer, m broker.Message) {
+	b := c.b
+	payload := AppendCommand(make([]byte, 0, len(m.Body)+96), m.ID, m.Body, m.TTL, time.Since(m.Created))
+	pk := packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
+		TopicName:   d.route.Topic,
+		Payload:     payload,
+		PacketID:    1, // the server needs one to accept a QoS 1 packet; each subscriber gets its own
+		Properties: packets.Properties{
+			ContentType: "application/json",
+			User:        []packets.UserProperty{{Key: PropMessageID, Val: m.ID}, {Key: PropQueue, Val: d.key.queue}},
+		},
+	}
+	if err := b.srv.InjectPacket(b.inline, pk); err != nil {
+		b.log.Debug("command publish failed", "queue", d.key.queue, "id", m.ID, "error", err)
+		return
+	}
+	b.count(cCommandsDelivered)
+}
+
+// puback handles a PUBACK read from a connection: if it acknowledges a command the bridge delivered to that
+// connection's own device, the command is acknowledged (unless its rule waits for a reply).
+func (c *commandState) puback(cl *mqtt.Client, packetID uint16) {
+	out, ok := cl.State.Inflight.Get(packetID)
+	if !ok || out.FixedHeader.Type != packets.Publish || out.Origin != mqtt.InlineClientId {
+		return
+	}
+	var id, queue string
+	for _, p := range out.Properties.User {
+		switch p.Key {
+		case PropMessageID:
+			id = p.Val
+		case PropQueue:
+			queue = p.Val
+		}
+	}
+	s := c.b.session(cl)
+	if id == "" || s == nil || s.device == "" {
+		return
+	}
+	route, ok := c.b.mapper.CommandQueue(queue)
+	if !ok || route.Device != s.device || c.b.mapper.ReplyOnly(route.Rule) {
+		return
+	}
+	c.ack(s.caller.Project, route, id, ViaPuback, nil)
+}
+
+// ack deletes an acknowledged command under the claim it was delivered with (without a claim when the bridge
+// no longer holds one, which succeeds once the claim has expired), posts a status record to the rule's
+// results queue, and wakes the deliverer for the room freed.
+func (c *commandState) ack(project string, route CommandRoute, id, via string, reply []byte) {
+	b := c.b
+	c.mu.Lock()
+	d := c.byQueue[queueKey{project, route.Queue}]
+	c.mu.Unlock()
+	var p pending
+	var had bool
+	if d != nil {
+		d.mu.Lock()
+		if p, had = d.outstanding[id]; had {
+			delete(d.outstanding, id)
+		}
+		d.mu.Unlock()
+	}
+	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, p.claimID)
+	if err != nil {
+		b.log.Debug("command acknowledgement not applied", "queue", route.Queue, "id", id, "via", via, "error", err)
+	} else if had || via == ViaReply {
+		b.count(cCommandsAcked)
+		c.postResult(project, route, id, via, reply)
+	}
+	if d != nil {
+		c.schedule(d)
+	}
+}
+
+func (c *commandState) postResult(project string, route CommandRoute, id, via string, reply []byte) {
+	b := c.b
+	rq := b.mapper.ResultsQueue(route.Rule, route.Device)
+	if rq == "" {
+		return
+	}
+	body := appendPostStart(make([]byte, 0, 256+len(reply)), 0)
+	body = AppendResult(body, id, route.Device, route.Queue, via, b.now(), reply)
+	body = append(body, postEnd...)
+	caller := broker.Caller{Project: project, ClientID: deviceClientID(project, route.Device)}
+	if _, err := b.svc.PostMessages(b.ctx, caller, rq, body, 0); err != nil {
+		b.count(cResultErrors)
+		b.log.Warn("command result not stored", "queue", rq, "id", id, "error", err)
+	}
+}
+
+// reply handles a publish on an ack topic: the payload must name the command ({"id": ...}); the command is
+// acknowledged before the reply's own PUBACK, then the reply is routed like any publish.
+func (b *Bridge) reply(cl *mqtt.Client, s *session, pk packets.Packet, route CommandRoute) (packets.Packet, error) {
+	id, err := ParseReply(pk.Payload)
+	if err != nil {
+		b.count(cCommandRepliesBad)
+		return b.refuse(cl, pk, codeBadReply)
+	}
+	b.count(cCommandReplies)
+	b.cmd.ack(s.caller.Project, route, id, ViaReply, pk.Payload)
+	return pk, nil
+}
+
+// postCommand posts an operator's publish on a command topic to the device's command queue, and keeps the
+// server from routing it (the deliverer sends it, tracked). A JSON payload is the message body as is; any
+// other payload is wrapped as base64 (AppendEnvelope).
+func (b *Bridge) postCommand(cl *mqtt.Client, s *session, pk packets.Packet, route CommandRoute) (packets.Packet, error) {
+	if s.claims != nil && !s.claims.AllowsQueue(route.Queue) {
+		return b.refuse(cl, pk, codeQueueForbidden)
+	}
+	body := appendPostStart(make([]byte, 0, len(pk.Payload)+256), 0)
+	if len(pk.Payload) > 0 && json.Valid(pk.Payload) {
+		body = append(body, pk.Payload...)
+	} else {
+		body = AppendEnvelope(body, pk.Payload, Meta{Topic: pk.TopicName, Device: b.deviceOf(s, cl),
+			ReceivedAt: b.now(), ContentType: pk.Properties.ContentType}, true)
+	}
+	body = append(body, postEnd...)
+	if _, err := b.svc.PostMessages(b.ctx, s.caller, route.Queue, body, 0); err != nil {
+		b.log.Debug("command over mqtt refused", "queue", route.Queue, "error", err)
+		return b.refuse(cl, pk, reasonFor(err))
+	}
+	b.count(cCommandsPosted)
+	return pk, packets.CodeSuccessIgnore
+}

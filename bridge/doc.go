@@ -1,0 +1,90 @@
+// Package bridge embeds an MQTT broker (github.com/mochi-mqtt/server/v2) in zedge and bridges device topics
+// onto Zaqar queues through *broker.Service, so the same data is reachable over MQTT, REST and websocket. It
+// holds no domain rule of its own: names, sizes, ttls, claims and dead-lettering are the Service's.
+//
+// zedge is also a plain MQTT 3.1.1 and 5 broker: a topic that matches no rule is ordinary pub/sub (retained
+// messages, wills, shared subscriptions), subject only to the ACL.
+//
+// # Rules
+//
+// Rules (YAML, see Rules and DefaultRules) map topics to queues with named wildcards. A telemetry rule such
+// as sensors/{building}/{room}/{kind} → telemetry-{building} stores every publish on a matching topic in the
+// derived queue of the publisher's project; a command rule such as cmd-{device} ↔ devices/{device}/commands,
+// with ack topic devices/{device}/acks, delivers a device's command queue to its command topic. The first
+// matching telemetry rule wins. A derived queue name that is not a valid queue name refuses the publish.
+//
+// A stored publish is wrapped in an envelope (AppendEnvelope):
+//
+//	{"topic": "sensors/b1/r101/temp", "device": "s-17", "received_at": "2026-11-22T02:12:47.120Z",
+//	 "payload": {"value": 21.5}}
+//
+// A JSON payload is kept byte for byte under "payload"; any other payload is carried as base64 under
+// "payload_base64" with a "content_type" (the MQTT 5 content type, else application/octet-stream).
+//
+// A command reaches the device as the message Zaqar would list, without href or checksum (AppendCommand):
+//
+//	{"id": "<message id>", "body": <body as posted>, "ttl": 300, "age": 0}
+//
+// MQTT 5 devices also get the id as the user property zedge-message-id. A reply on the ack topic is a JSON
+// object naming the command, {"id": "<message id>", ...}; the rest is the device's (a result, a status).
+//
+// # Identity and access
+//
+// With auth jwt the MQTT password is a zedge token (signing.Claims): its project_id is the client's project
+// and its subject the device id. A device token (role device only) must connect with its device id as client
+// id (an empty client id is assigned it), so that no device can take over another's session. It may publish
+// to telemetry rule topics (where the rule names {device}, only with its own id; the token's queues claim
+// must cover the derived queue), to its own ack topics and within acl.device_publish (default
+// devices/{device}/#), never to a command topic; it may subscribe within its own command topics and
+// acl.device_subscribe. Operators (role member or admin) may publish and subscribe anywhere, and their
+// publishes on a command topic become commands. Wills are checked like publishes at CONNECT. With auth none
+// every client is an operator in the configured default project, and its device id is its username, or its
+// client id when it gives no username. Refusals and denials are counted (Counters).
+//
+// Caveat: the MQTT topic space is one for the whole broker, while queues are per project. Device ids should
+// therefore be unique across the projects that share a broker, and operators of one project can see the
+// plain MQTT traffic of another. A connected client keeps its rights until it disconnects, even if its token
+// expires or is revoked meanwhile.
+//
+// # Delivery guarantees
+//
+// Telemetry in, at least once. The store write happens in the publish hook, before the MQTT server sends
+// the PUBACK: a PUBACK (QoS 1) means the reading is in its queue with the same durability as a REST 201. If
+// it cannot be stored (invalid derived queue name, body too large, store failing) an MQTT 5 publisher gets a
+// PUBACK with a reason code (0x90 topic name invalid, 0x87 not authorized, 0x99 payload format invalid,
+// 0x80 unspecified error) and a reason string; an MQTT 3.1.1 publisher, which has no negative PUBACK, is
+// disconnected without a PUBACK and sends the message again after reconnecting. Nothing is dropped silently:
+// every refusal is counted. QoS 0 is best effort: a refused QoS 0 publish is counted and dropped.
+// Backpressure: at most ingest_concurrency store writes run at once; each runs on the publisher's own
+// connection goroutine, which reads nothing more meanwhile. When every slot is busy an MQTT 5 publisher waits
+// up to ingest_wait and then gets 0x97 (quota exceeded); a 3.1.1 publisher waits (it is throttled). No
+// buffer grows without bound. A reading stored but not acknowledged (the connection broke between the store
+// write and the PUBACK) is sent again by the device and stored twice: at least once, not exactly once.
+//
+// Loop guard. The bridge publishes commands as the MQTT server's inline client, and the publish hook passes
+// the inline client's publishes through untouched, so nothing the bridge publishes is stored again.
+//
+// Commands out, at least once, acknowledged. A post to a command queue, from any transport, reaches the
+// bridge as a broker.Observer event and wakes that queue's deliverer when its device is connected and
+// subscribed to its command topic; so does the device subscribing (its backlog is delivered), an
+// acknowledgement (room in the window) and a claim expiring. A fixed pool of workers runs deliverers; nothing
+// polls. The deliverer claims up to commands.window messages on the device's behalf (claim ttl
+// commands.claim_ttl) and publishes each at QoS 1 to the command topic. The device's PUBACK of that publish
+// (or, with ack: reply, only its reply on the ack topic) deletes the message under the claim and posts a
+// status record to the rule's results queue. A command that is not acknowledged before its claim expires
+// (device offline, PUBACK lost, connection's queue full) is claimed and published again once the device is
+// connected; each claim counts towards the queue's _max_claim_count, after which the Service moves it to
+// _dead_letter_queue. So a command may arrive more than once (MQTT 5 devices can tell by the message id),
+// and its state is visible over REST: queued (unclaimed message), delivered (claimed), acknowledged (gone,
+// with a record in the results queue), dead-lettered (in the dead-letter queue).
+//
+// A device should subscribe to its command topic at QoS 1: at QoS 0 nothing acknowledges a command except a
+// reply, and it is redelivered at every claim expiry until it is dead-lettered.
+//
+// # Resources
+//
+// The MQTT server is bounded by Config: packet size, keepalive, receive maximum, inflight messages, session
+// expiry, clients, and a per-client write queue of write_queue slots (the server's default of 8192 slots
+// costs 64 KiB per connection even when idle). Its log records are passed on a level lower, without packet
+// dumps.
+package bridge

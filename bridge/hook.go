@@ -1,0 +1,136 @@
+package bridge
+
+import (
+	"bytes"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// hook connects the MQTT server to the bridge. It is the only hook, so every authentication and ACL decision
+// is the bridge's (mochi's allow-all hook, which would make every deny moot, is never added).
+type hook struct {
+	mqtt.HookBase
+	b *Bridge
+}
+
+var provided = []byte{
+	mqtt.OnConnect,
+	mqtt.OnConnectAuthenticate,
+	mqtt.OnACLCheck,
+	mqtt.OnSessionEstablished,
+	mqtt.OnDisconnect,
+	mqtt.OnPublish,
+	mqtt.OnPacketRead,
+	mqtt.OnPacketProcessed,
+	mqtt.OnUnsubscribed,
+	mqtt.OnPacketEncode,
+}
+
+func (h *hook) ID() string { return "zedge-bridge" }
+
+func (h *hook) Provides(b byte) bool { return bytes.IndexByte(provided, b) >= 0 }
+
+// OnConnect bounds the keepalive before the server first sets the connection's read deadline. An MQTT 5
+// client is told the value (Server Keep Alive in CONNACK); a 3.1.1 client asking for none, or for more than
+// the maximum, is held to the maximum.
+func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	lo, hi := uint16(h.b.cfg.KeepaliveMin.Seconds()), uint16(h.b.cfg.KeepaliveMax.Seconds())
+	ka := cl.State.Keepalive
+	switch {
+	case cl.Properties.ProtocolVersion >= 5 && (ka < lo || ka > hi):
+		cl.State.Keepalive = min(max(ka, lo), hi)
+		if ka == 0 {
+			cl.State.Keepalive = hi
+		}
+		cl.State.ServerKeepalive = true
+	case ka == 0 || ka > hi:
+		cl.State.Keepalive = hi
+	}
+	return nil
+}
+
+func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	s, code := h.b.authenticate(cl, pk)
+	if s == nil {
+		if code != packets.ErrBadUsernameOrPassword {
+			// The server answers every refusal of this hook with 0x86; give the precise code instead and
+			// close, so its own CONNACK finds the connection closed.
+			_ = h.b.srv.SendConnack(cl, code, false, nil)
+			cl.Stop(code)
+		}
+		return false
+	}
+	h.b.count(cConnectOK)
+	h.b.sessions.Store(cl, s)
+	return true
+}
+
+func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	s := h.b.session(cl)
+	if s == nil {
+		return false
+	}
+	if write {
+		if h.b.mayPublish(s, topic) {
+			return true
+		}
+		h.b.count(cDeniedPublish)
+		h.b.log.Debug("mqtt publish denied", "client", cl.ID, "topic", topic)
+		return false
+	}
+	if h.b.maySubscribe(s, topic) {
+		return true
+	}
+	h.b.count(cDeniedSubscribe)
+	h.b.log.Debug("mqtt subscribe denied", "client", cl.ID, "filter", topic)
+	return false
+}
+
+// OnSessionEstablished: a resumed session may already hold the command subscription.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	h.b.cmd.refresh(cl)
+}
+
+func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	h.b.cmd.gone(cl)
+	h.b.sessions.Delete(cl)
+}
+
+// OnPublish stores telemetry and MQTT-posted commands; see Bridge.onPublish.
+func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	return h.b.onPublish(cl, pk)
+}
+
+// OnPacketRead sees a device's PUBACK while the acknowledged command is still in the client's inflight store.
+func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Puback {
+		h.b.cmd.puback(cl, pk.PacketID)
+	}
+	return pk, nil
+}
+
+// OnPacketProcessed starts command delivery once a SUBSCRIBE has been answered, so that the SUBACK precedes
+// the first command.
+func (h *hook) OnPacketProcessed(cl *mqtt.Client, pk packets.Packet, err error) {
+	if err == nil && pk.FixedHeader.Type == packets.Subscribe && !cl.Net.Inline {
+		h.b.cmd.refresh(cl)
+	}
+}
+
+func (h *hook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
+	if !cl.Net.Inline {
+		h.b.cmd.refresh(cl)
+	}
+}
+
+// OnPacketEncode announces the packet size and topic alias limits in a successful MQTT 5 CONNACK (the server
+// enforces them but does not say so).
+func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Connack && pk.ReasonCode == packets.CodeSuccess.Code &&
+		cl.Properties.ProtocolVersion >= 5 {
+		pk.Properties.MaximumPacketSize = uint32(h.b.cfg.MaxPacketSize)
+		pk.Properties.TopicAliasMaximum = uint16(h.b.cfg.TopicAliasMaximum)
+	}
+	return pk
+}

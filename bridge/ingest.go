@@ -1,0 +1,162 @@
+package bridge
+
+import (
+	"errors"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/zedge-io/zedge/broker"
+)
+
+// onPublish runs for every publish the MQTT server accepted past the ACL, before it acknowledges or routes it.
+//
+//   - The inline client's publishes (commands the bridge hands to devices) pass untouched: nothing the bridge
+//     publishes ever re-enters a queue (loop guard).
+//   - A topic of a telemetry rule is stored in its queue first; only then does the server send the PUBACK and
+//     route the message to subscribers. A store failure refuses the publish (refuse).
+//   - A device's command topic, published by an operator, is posted to the device's command queue instead of
+//     being routed, so that it is delivered, tracked and acknowledged like a command posted over REST.
+//   - A device's ack topic acknowledges the command named in the reply, then is routed as usual.
+//   - Any other topic is plain MQTT.
+func (b *Bridge) onPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	s := b.session(cl)
+	if s == nil {
+		return b.refuse(cl, pk, packets.ErrNotAuthorized)
+	}
+	route, err := b.mapper.Telemetry(pk.TopicName)
+	switch {
+	case err == nil:
+		return b.ingest(cl, s, pk, route)
+	case errors.Is(err, ErrBadQueue):
+		b.count(cIngestRefused)
+		b.log.Debug("telemetry refused", "topic", pk.TopicName, "queue", route.Queue, "reason", "invalid queue name")
+		return b.refuse(cl, pk, codeBadQueue)
+	}
+	if cr, ok := b.mapper.CommandTopic(pk.TopicName); ok {
+		return b.postCommand(cl, s, pk, cr)
+	} else if b.mapper.IsCommandTopic(pk.TopicName) {
+		return b.refuse(cl, pk, codeBadDevice)
+	}
+	if cr, ok := b.mapper.AckTopic(pk.TopicName); ok {
+		return b.reply(cl, s, pk, cr)
+	}
+	return pk, nil
+}
+
+// refuse turns a failed publish into the answer its sender can act on. MQTT 5 QoS 1/2: a PUBACK (or PUBREC)
+// with the reason code (the server writes it and routes nothing). MQTT 3.1.1 QoS 1/2 has no negative
+// acknowledgement, and acknowledging would claim the message was stored: the client is disconnected, keeps
+// the message and sends it again when it reconnects. QoS 0: dropped (and counted), as QoS 0 allows.
+func (b *Bridge) refuse(cl *mqtt.Client, pk packets.Packet, code packets.Code) (packets.Packet, error) {
+	if pk.FixedHeader.Qos == 0 {
+		return pk, packets.ErrRejectPacket
+	}
+	if cl.Properties.ProtocolVersion >= 5 {
+		return pk, code
+	}
+	_ = b.srv.DisconnectClient(cl, code)
+	return pk, packets.ErrRejectPacket
+}
+
+// ingest stores one telemetry publish. It runs on the publisher's connection goroutine, so a slow store slows
+// that connection's reading (and nothing else); at most IngestConcurrency stores run at once.
+func (b *Bridge) ingest(cl *mqtt.Client, s *session, pk packets.Packet, route TelemetryRoute) (packets.Packet, error) {
+	if pk.FixedHeader.Retain && len(pk.Payload) == 0 {
+		return pk, nil // clears the retained message; not a reading
+	}
+	if !s.operator && route.Device != "" && route.Device != s.device {
+		b.count(cIngestRefused)
+		return b.refuse(cl, pk, packets.ErrNotAuthorized) // the ACL denies it first; kept for safety
+	}
+	if s.claims != nil && !s.claims.AllowsQueue(route.Queue) {
+		b.count(cIngestRefused)
+		return b.refuse(cl, pk, codeQueueForbidden)
+	}
+	if !b.acquire(cl) {
+		b.count(cIngestBusy)
+		if b.isClosing() {
+			return b.refuse(cl, pk, codeClosing)
+		}
+		return b.refuse(cl, pk, codeBusy)
+	}
+	err := b.store(s, route.Queue, route.TTL, pk, b.deviceOf(s, cl))
+	<-b.ingestSlots
+	if err != nil {
+		b.count(cIngestRefused)
+		b.log.Debug("telemetry refused", "topic", pk.TopicName, "queue", route.Queue, "error", err)
+		return b.refuse(cl, pk, reasonFor(err))
+	}
+	b.count(cIngested)
+	return pk, nil
+}
+
+// deviceOf names the publisher in an envelope: its device id, else its client id.
+func (b *Bridge) deviceOf(s *session, cl *mqtt.Client) string {
+	if s.device != "" {
+		return s.device
+	}
+	return cl.ID
+}
+
+// acquire takes an ingest slot. An MQTT 5 client waits up to IngestWait, then is refused; a 3.1.1 client,
+// which has no way to be told, waits until a slot frees (or the bridge closes).
+func (b *Bridge) acquire(cl *mqtt.Client) bool {
+	select {
+	case b.ingestSlots <- struct{}{}:
+		return true
+	default:
+	}
+	if cl.Properties.ProtocolVersion >= 5 {
+		if b.cfg.IngestWait <= 0 {
+			return false
+		}
+		t := time.NewTimer(b.cfg.IngestWait)
+		defer t.Stop()
+		select {
+		case b.ingestSlots <- struct{}{}:
+			return true
+		case <-t.C:
+			return false
+		case <-b.closing:
+			return false
+		}
+	}
+	select {
+	case b.ingestSlots <- struct{}{}:
+		return true
+	case <-b.closing:
+		return false
+	}
+}
+
+// store posts one publish, wrapped in its envelope, to queue. A JSON payload the Service refuses as a body
+// (it checks more than JSON syntax, e.g. integers too large for it) is stored again as base64 rather than lost.
+func (b *Bridge) store(s *session, queue string, ttl int, pk packets.Packet, device string) error {
+	meta := Meta{Topic: pk.TopicName, Device: device, ReceivedAt: b.now(), ContentType: pk.Properties.ContentType}
+	if pk.Created > 0 && meta.ReceivedAt.Unix() > pk.Created+1 {
+		// The publish waited for an ingest slot; the envelope says when it arrived (to the second).
+		meta.ReceivedAt = time.Unix(pk.Created, 0)
+	}
+	bufp := b.bodies.Get().(*[]byte)
+	defer b.bodies.Put(bufp)
+	var err error
+	for _, binary := range [2]bool{false, true} {
+		body := appendPostStart((*bufp)[:0], ttl)
+		body = AppendEnvelope(body, pk.Payload, meta, binary)
+		body = append(body, postEnd...)
+		*bufp = body
+		_, err = b.svc.PostMessages(b.ctx, s.caller, queue, body, 0)
+		if binary || !errors.Is(err, broker.ErrBadBody) {
+			if binary && err == nil {
+				b.count(cIngestBinaryFallback)
+			}
+			return err
+		}
+	}
+	return err
+}
