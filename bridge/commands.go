@@ -357,11 +357,11 @@ func (c *commandState) publish(d *deliverer, m broker.Message) {
 			User:        []packets.UserProperty{{Key: PropMessageID, Val: m.ID}, {Key: PropQueue, Val: d.key.queue}},
 		},
 	}
+	// Counted first: the device may acknowledge before InjectPacket returns.
+	b.count(cCommandsDelivered)
 	if err := b.srv.InjectPacket(b.inline, pk); err != nil {
 		b.log.Debug("command publish failed", "queue", d.key.queue, "id", m.ID, "error", err)
-		return
 	}
-	b.count(cCommandsDelivered)
 }
 
 // puback handles a PUBACK read from a connection: if it acknowledges a command the bridge delivered to that

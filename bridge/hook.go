@@ -56,7 +56,7 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		if code != packets.ErrBadUsernameOrPassword {
 			// The server answers every refusal of this hook with 0x86; give the precise code instead and
 			// close, so its own CONNACK finds the connection closed.
-			_ = h.b.srv.SendConnack(cl, code, false, nil)
+			_ = h.b.srv.SendConnack(cl, connackCode(cl, code), false, nil)
 			cl.Stop(code)
 		}
 		return false
@@ -133,4 +133,16 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 		pk.Properties.TopicAliasMaximum = uint16(h.b.cfg.TopicAliasMaximum)
 	}
 	return pk
+}
+
+// connackCode gives an MQTT 3.1.1 client the return code that stands for a refusal: 3.1.1 knows only
+// "identifier rejected" and "not authorized" of the reasons the bridge has.
+func connackCode(cl *mqtt.Client, code packets.Code) packets.Code {
+	if cl.Properties.ProtocolVersion >= 5 {
+		return code
+	}
+	if code.Code == packets.ErrClientIdentifierNotValid.Code {
+		return packets.Err3ClientIdentifierNotValid
+	}
+	return packets.Err3NotAuthorized
 }

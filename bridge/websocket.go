@@ -111,11 +111,13 @@ func (l *wsListener) Close(closeClients listeners.CloseFn) {
 }
 
 // wsConn carries the MQTT byte stream in binary websocket messages: a read continues across message
-// boundaries, each write is one message.
+// boundaries, each write is one message. The websocket library keeps the write deadline in a field its writes
+// read, while the MQTT server refreshes deadlines from its reading goroutine: mu orders the two.
 type wsConn struct {
 	net.Conn
 	ws *websocket.Conn
 	r  io.Reader // the message being read, nil between messages
+	mu sync.Mutex
 }
 
 // errTextFrame: MQTT over websocket uses binary frames only (MQTT 5 §6).
@@ -146,6 +148,8 @@ func (c *wsConn) Read(p []byte) (int, error) {
 }
 
 func (c *wsConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
 		return 0, err
 	}
@@ -156,8 +160,13 @@ func (c *wsConn) SetDeadline(t time.Time) error {
 	if err := c.ws.SetReadDeadline(t); err != nil {
 		return err
 	}
-	return c.ws.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
 }
 
-func (c *wsConn) SetReadDeadline(t time.Time) error  { return c.ws.SetReadDeadline(t) }
-func (c *wsConn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
+func (c *wsConn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
+
+func (c *wsConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws.SetWriteDeadline(t)
+}
