@@ -67,8 +67,9 @@ type Config struct {
 	Commands CommandsConfig `yaml:"commands"`
 	// ACL configures what device tokens may do beyond their telemetry and command topics.
 	ACL ACLConfig `yaml:"acl"`
-	// Rules map topics to queues. The application reads them from its `bridge:` section.
-	Rules Rules `yaml:"rules"`
+	// Rules map topics to queues. They have no YAML key here: the application reads them from its own
+	// `bridge:` section.
+	Rules Rules `yaml:"-"`
 }
 
 // WebSocketConfig is the MQTT-over-websocket listener; an empty Addr disables it.

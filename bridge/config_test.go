@@ -54,11 +54,6 @@ addr: 127.0.0.1:0
 websocket: {addr: "127.0.0.1:0", path: /ws}
 keepalive_max: 2m
 commands: {claim_ttl: 30s, window: 4}
-rules:
-  telemetry:
-    - {topic: "plant/{line}/{sensor}", queue: "line-{line}", ttl: 600}
-  commands:
-    - {queue: "c-{device}", topic: "plant/{device}/cmd", ack_topic: "plant/{device}/ack", ack: reply}
 `
 	dec := yaml.NewDecoder(strings.NewReader(doc))
 	dec.KnownFields(true)
@@ -72,9 +67,18 @@ rules:
 		c.Commands.Workers != 16 || c.WebSocket.Path != "/ws" {
 		t.Errorf("decoded %+v", c)
 	}
-	// A rules list replaces the default one.
-	if len(c.Rules.Telemetry) != 1 || c.Rules.Telemetry[0].TTL != 600 || len(c.Rules.Commands) != 1 ||
-		c.Rules.Commands[0].Ack != AckReply {
-		t.Errorf("rules %+v", c.Rules)
+	// Rules have their own section.
+	var r Rules
+	if err := yaml.Unmarshal([]byte(`
+telemetry:
+  - {topic: "plant/{line}/{sensor}", queue: "line-{line}", ttl: 600}
+commands:
+  - {queue: "c-{device}", topic: "plant/{device}/cmd", ack_topic: "plant/{device}/ack", ack: reply}
+`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewMapper(r); err != nil || len(r.Telemetry) != 1 || r.Telemetry[0].TTL != 600 ||
+		len(r.Commands) != 1 || r.Commands[0].Ack != AckReply {
+		t.Errorf("rules %+v: %v", r, err)
 	}
 }

@@ -70,6 +70,12 @@ func DefaultRules() Rules {
 	}
 }
 
+// Validate compiles the rules to check them (see NewMapper).
+func (r Rules) Validate() error {
+	_, err := NewMapper(r)
+	return err
+}
+
 // Template is a queue name with {name} placeholders filled from a topic's named wildcards.
 type Template struct {
 	text  string

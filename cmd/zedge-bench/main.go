@@ -214,6 +214,7 @@ func orchestrate(cfg Config) error {
 		cmd := exec.Command(cfg.Zedge, "serve")
 		cmd.Env = append(os.Environ(),
 			"ZEDGE_HTTP_ADDR=127.0.0.1:0",
+			"ZEDGE_MQTT_ADDR=127.0.0.1:0",
 			"ZEDGE_DATA_DIR="+dataDir,
 			"ZEDGE_STORE=badger",
 			"ZEDGE_DURABILITY="+cfg.Durability,

@@ -12,7 +12,7 @@
 // The configuration is the embedded configs/zedge.yaml, overridden by the -config file (same schema, only the
 // keys that change), overridden by the environment: ZEDGE_HTTP_ADDR, ZEDGE_DATA_DIR, ZEDGE_ADMIN_MODE,
 // ZEDGE_DURABILITY, ZEDGE_STORE, ZEDGE_LOG_LEVEL, ZEDGE_LOG_FORMAT, ZEDGE_AUTH, ZEDGE_JWT_SECRET,
-// ZEDGE_SIGNING_KEY. -check loads and validates it, prints "ok" and exits 0, or prints the problems to stderr and
+// ZEDGE_SIGNING_KEY, ZEDGE_MQTT_ADDR (the MQTT listener, default 127.0.0.1:1883), ZEDGE_MQTT_PROJECT. -check loads and validates it, prints "ok" and exits 0, or prints the problems to stderr and
 // exits 2.
 //
 // sign prints a signed URL (the query form a device can be given, the header form, and a curl line), token a
@@ -20,11 +20,11 @@
 // read the same configuration as serve and need no running server. A running zedge picks up what revoke
 // wrote within auth.revocations.poll_interval (at most a second).
 //
-// With ZEDGE_READY_FILE=PATH, zedge writes {"http": "127.0.0.1:PORT", "pid": N} to PATH (atomically) once it
-// serves, and removes it when it shuts down.
+// With ZEDGE_READY_FILE=PATH, zedge writes {"http": "127.0.0.1:PORT", "mqtt": "127.0.0.1:PORT", "pid": N} to
+// PATH (atomically) once it serves, and removes it when it shuts down.
 //
-// SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (at most shutdown_timeout), closes
-// the store and exits 0; a second signal ends the process at once. zedge exits 1 when it cannot start (invalid
+// SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish (at most shutdown_timeout),
+// disconnects the MQTT clients once the publishes being stored are done, closes the store and exits 0; a second signal ends the process at once. zedge exits 1 when it cannot start (invalid
 // configuration, port in use, data directory held by another process).
 //
 // main only calls app.Main: the lifecycle lives in package cmd/internal/app, where tests can start it.

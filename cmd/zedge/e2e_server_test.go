@@ -80,6 +80,7 @@ type server struct {
 	stderr  *syncBuffer
 	base    string // http://127.0.0.1:port
 	addr    string
+	mqtt    string // the MQTT listener, host:port
 	pid     int
 	dataDir string
 	done    chan struct{} // closed when the process has exited
@@ -124,6 +125,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 	cmd := exec.Command(zedgeBin, args...)
 	cmd.Env = append(os.Environ(),
 		"ZEDGE_HTTP_ADDR=127.0.0.1:0",
+		"ZEDGE_MQTT_ADDR=127.0.0.1:0",
 		"ZEDGE_DATA_DIR="+opts.dataDir,
 		"ZEDGE_READY_FILE="+readyFile,
 		"ZEDGE_ADMIN_MODE="+strconv.FormatBool(opts.adminMode),
@@ -159,6 +161,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 		if raw, err := os.ReadFile(readyFile); err == nil {
 			var ready struct {
 				HTTP string `json:"http"`
+				MQTT string `json:"mqtt"`
 				PID  int    `json:"pid"`
 			}
 			if err := json.Unmarshal(raw, &ready); err != nil {
@@ -171,6 +174,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 				t.Errorf("ready file pid = %d, want the process id %d", ready.PID, s.pid)
 			}
 			s.addr = ready.HTTP
+			s.mqtt = ready.MQTT
 			s.base = "http://" + ready.HTTP
 			return s
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/signing"
@@ -39,6 +40,7 @@ type App struct {
 	guard   *httpapi.Guard
 	http    *httpapi.Server
 	httpLn  net.Listener
+	mqtt    *bridge.Bridge
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -79,6 +81,9 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http listen: %w", err))
 	}
+	if err := a.startMQTT(svc, log); err != nil {
+		return nil, a.abandon(err)
+	}
 	return a, nil
 }
 
@@ -103,6 +108,12 @@ func (a *App) Guard() *httpapi.Guard { return a.guard }
 
 // abandon closes what New opened before failing with err.
 func (a *App) abandon(err error) error {
+	if a.mqtt != nil {
+		_ = a.mqtt.Close()
+	}
+	if a.httpLn != nil {
+		_ = a.httpLn.Close()
+	}
 	if a.revoked != nil {
 		_ = a.revoked.Close()
 	}
@@ -173,11 +184,11 @@ func (a *App) Run(ctx context.Context) error {
 // announce writes the ready file and logs the one start line.
 func (a *App) announce() error {
 	if a.opts.ReadyFile != "" {
-		if err := writeReadyFile(a.opts.ReadyFile, a.HTTPAddr()); err != nil {
+		if err := writeReadyFile(a.opts.ReadyFile, map[string]string{"http": a.HTTPAddr(), "mqtt": a.MQTTAddr()}); err != nil {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	attrs := []any{"http", a.HTTPAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
+	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
 	if a.cfg.Store.Kind == StoreBadger {
 		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
 	}
@@ -185,7 +196,7 @@ func (a *App) announce() error {
 	return nil
 }
 
-// shutdown stops the HTTP server, waits until Serve has returned, then closes the store. The store is closed
+// shutdown stops the HTTP server, waits until Serve has returned, stops MQTT, then closes the store. The store is closed
 // even when the HTTP drain times out: requests still running then fail, but acknowledged data is flushed.
 func (a *App) shutdown(serving <-chan struct{}) error {
 	var errs []error
@@ -205,6 +216,10 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 		errs = append(errs, fmt.Errorf("close http listener: %w", err))
 	}
 	<-serving
+	// MQTT clients are served until the HTTP drain is over; the store stays open until MQTT has stopped.
+	if err := a.stopMQTT(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	_ = a.revoked.Close()
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -212,12 +227,15 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 	return errors.Join(errs...)
 }
 
-// writeReadyFile writes the ready file atomically: readers see either no file or the whole object.
-func writeReadyFile(path, httpAddr string) error {
-	data, err := json.Marshal(struct {
-		HTTP string `json:"http"`
-		PID  int    `json:"pid"`
-	}{httpAddr, os.Getpid()})
+// writeReadyFile writes the ready file atomically: readers see either no file or the whole object, which holds
+// the bound address of each listener by name and "pid".
+func writeReadyFile(path string, addrs map[string]string) error {
+	obj := make(map[string]any, len(addrs)+1)
+	for k, v := range addrs {
+		obj[k] = v
+	}
+	obj["pid"] = os.Getpid()
+	data, err := json.Marshal(obj)
 	if err != nil {
 		return err
 	}

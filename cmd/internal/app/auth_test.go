@@ -115,6 +115,7 @@ func TestCredentialCommandsAgainstApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.MQTT.Addr = "127.0.0.1:0"
 	cfg.Auth.Revocations.PollInterval = 20 * time.Millisecond
 	r := start(t, cfg, Options{})
 	if !strings.Contains(r.logs.String(), "URL-signing secrets shorter than recommended") {

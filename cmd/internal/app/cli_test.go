@@ -119,6 +119,7 @@ func TestServeUntilCancelled(t *testing.T) {
 	ready := filepath.Join(dir, "ready.json")
 	env := envOf(map[string]string{
 		EnvHTTPAddr:   "127.0.0.1:0",
+		EnvMQTTAddr:   "127.0.0.1:0",
 		EnvDataDir:    filepath.Join(dir, "data"),
 		EnvReadyFile:  ready,
 		EnvLogFormat:  "json",

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/configs"
@@ -33,6 +34,10 @@ type Config struct {
 	Auth httpapi.AuthConfig `yaml:"auth"`
 	// Signing holds the URL-signing secrets and the token keys.
 	Signing signing.Config `yaml:"signing"`
+	// MQTT is the embedded MQTT broker; its auth mode is Auth.Mode.
+	MQTT bridge.Config `yaml:"mqtt"`
+	// Bridge holds the topic↔queue rules of the MQTT bridge.
+	Bridge bridge.Rules `yaml:"bridge"`
 	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -65,6 +70,8 @@ func DefaultConfig() Config {
 		Limits:          broker.DefaultLimits(),
 		Auth:            httpapi.DefaultAuthConfig(),
 		Signing:         signing.DefaultConfig(),
+		MQTT:            defaultMQTTConfig(),
+		Bridge:          bridge.DefaultRules(),
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -81,6 +88,10 @@ func (c Config) Validate() error {
 	auth.Revocations.File = c.RevocationFile()
 	errs = append(errs, inSection("auth", auth.Validate())...)
 	errs = append(errs, inSection("signing", c.Signing.Validate())...)
+	mqtt := c.bridgeConfig()
+	mqtt.Rules = bridge.Rules{} // checked as their own section
+	errs = append(errs, inSection("mqtt", mqtt.Validate())...)
+	errs = append(errs, inSection("bridge", c.Bridge.Validate())...)
 	if c.Auth.Mode == httpapi.AuthJWT {
 		if keys, err := c.Signing.TokenKeys(); err == nil && keys == nil {
 			errs = append(errs, fmt.Errorf("auth.mode jwt needs a token key: set %s or signing.token.secrets, "+
@@ -246,6 +257,7 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 	if v, ok := get(EnvAuth); ok {
 		cfg.Auth.Mode = v
 	}
+	applyMQTTEnv(cfg, get)
 	if v, ok := get(EnvSigningKey); ok {
 		cfg.Signing.URLKeys = []signing.SecretKeyConfig{{ID: EnvKeyID, Secret: signing.Secret(v)}}
 		cfg.Signing.URLPrimaryKey = ""
