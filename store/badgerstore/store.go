@@ -186,7 +186,7 @@ func (s *Store) restore(lease uint64) (messages int, err error) {
 							body, err := decodeMessageValue(v, m)
 							if err == nil {
 								if s.cfg.BodyMemoryMax < 0 || len(body) <= s.cfg.BodyMemoryMax {
-									m.Body = append(make([]byte, 0, len(body)), body...)
+									m.SetBody(append(make([]byte, 0, len(body)), body...))
 								}
 								r.Message(project, queue, m)
 								messages++

@@ -113,7 +113,7 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 				ClientID: m.ClientID, ClaimCount: m.ClaimCount, heapIdx: -1,
 			}
 			if e.keepsBody(len(body)) {
-				nm.Body = body
+				nm.SetBody(body)
 			}
 			moved = append(moved, nm)
 			q.remove(m, b)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/zedge-io/zedge/store"
 )
@@ -251,5 +252,24 @@ func TestDeleteQueueWithPendingPost(t *testing.T) {
 	}
 	if _, err := e.GetQueue(bg, "p", "q"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetQueue = %v", err)
+	}
+}
+
+// TestMsgBody checks the compact body field: nil (not kept), empty and non-empty bodies round-trip, and the
+// zero Msg keeps none (restored messages rely on it).
+func TestMsgBody(t *testing.T) {
+	for _, body := range [][]byte{nil, {}, []byte("x"), []byte(`{"a":1}`)} {
+		var m Msg
+		m.SetBody(body)
+		got := m.Body()
+		if (got == nil) != (body == nil) || string(got) != string(body) {
+			t.Errorf("SetBody(%q): Body() = %q (nil %v)", body, got, got == nil)
+		}
+	}
+	if (&Msg{}).Body() != nil {
+		t.Error("the zero Msg has a body")
+	}
+	if size := unsafe.Sizeof(Msg{}); size > 112 {
+		t.Errorf("Msg is %d bytes; the size-class budget is 112", size)
 	}
 }

@@ -39,7 +39,7 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 		if e.keepsBody(len(nm.Body)) {
 			start := len(bodies)
 			bodies = append(bodies, nm.Body...)
-			m.Body = bodies[start:len(bodies):len(bodies)]
+			m.SetBody(bodies[start:len(bodies):len(bodies)])
 		}
 		ptrs[i] = m
 	}
@@ -99,8 +99,7 @@ func (e *Engine) ListMessages(ctx context.Context, project, name string, mq stor
 	n := now.UnixNano()
 	q.reap(n)
 	found := make([]*Msg, 0, min(mq.Limit, 64))
-	q.msgs.AscendGreaterOrEqual(item{seq: start}, func(it item) bool {
-		m := it.m
+	q.msgs.AscendGreaterOrEqual(q.key(start), func(m *Msg) bool {
 		switch {
 		case m.expired(n):
 		case !mq.IncludeClaimed && m.claimed(n):
@@ -302,9 +301,9 @@ func (e *Engine) PurgeMessages(ctx context.Context, project, name string) error 
 
 // clear deletes every message and claim of q (in memory, and records it in b).
 func (q *queue) clear(b Batch) {
-	q.msgs.Ascend(func(it item) bool {
-		b.DeleteMessage(q.project, q.name, it.seq)
-		it.m.heapIdx = -1
+	q.msgs.Ascend(func(m *Msg) bool {
+		b.DeleteMessage(q.project, q.name, m.Seq)
+		m.heapIdx = -1
 		return true
 	})
 	for id := range q.claims {
@@ -332,8 +331,7 @@ func (q *queue) selectFree(now int64, limit int) selection {
 		start, until = q.freeFrom, q.freeUntil
 	}
 	sel := selection{next: start}
-	q.msgs.AscendGreaterOrEqual(item{seq: start}, func(it item) bool {
-		m := it.m
+	q.msgs.AscendGreaterOrEqual(q.key(start), func(m *Msg) bool {
 		sel.next = m.Seq + 1
 		switch {
 		case m.expired(now):

@@ -151,11 +151,11 @@ func (e *Engine) Stats(ctx context.Context, project, name string, now time.Time)
 			}
 		}
 	}
-	if it, ok := q.msgs.Min(); ok {
-		st.Oldest = &store.MessageRef{ID: FormatID(it.seq), Created: unixTime(it.m.Created)}
+	if m, ok := q.msgs.Min(); ok {
+		st.Oldest = &store.MessageRef{ID: FormatID(m.Seq), Created: unixTime(m.Created)}
 	}
-	if it, ok := q.msgs.Max(); ok {
-		st.Newest = &store.MessageRef{ID: FormatID(it.seq), Created: unixTime(it.m.Created)}
+	if m, ok := q.msgs.Max(); ok {
+		st.Newest = &store.MessageRef{ID: FormatID(m.Seq), Created: unixTime(m.Created)}
 	}
 	return st, nil
 }
