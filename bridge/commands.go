@@ -144,7 +144,7 @@ func (c *commandState) refresh(cl *mqtt.Client) {
 		switch {
 		case ready && !cl.Closed():
 			if d == nil {
-				d = &deliverer{key: key, route: r, clients: map[*mqtt.Client]struct{}{}, outstanding: map[string]pending{}}
+				d = &deliverer{key: key, route: r, clients: map[*mqtt.Client]struct{}{}}
 				c.byQueue[key] = d
 			}
 			if _, ok := d.clients[cl]; !ok {
@@ -306,6 +306,9 @@ func (c *commandState) run(d *deliverer) {
 		expires := time.Now().Add(claim.Expires.Sub(claim.Updated))
 		d.mu.Lock()
 		d.retry = 0
+		if d.outstanding == nil {
+			d.outstanding = make(map[string]pending, len(msgs))
+		}
 		for _, m := range msgs {
 			d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
 		}

@@ -119,7 +119,7 @@ const (
 	DefaultProject        = "default"
 	DefaultMaxPacketSize  = 64 << 10
 	DefaultWriteQueue     = 64
-	DefaultReadBuffer     = 1024
+	DefaultReadBuffer     = 512
 	DefaultReceiveMaximum = 64
 	DefaultMaxInflight    = 256
 )

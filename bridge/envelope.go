@@ -41,7 +41,7 @@ func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 	dst = append(dst, `,"received_at":"`...)
 	dst = m.ReceivedAt.UTC().AppendFormat(dst, receivedAtLayout)
 	dst = append(dst, '"')
-	if !binary && len(payload) > 0 && json.Valid(payload) {
+	if !binary && maybeJSON(payload) && json.Valid(payload) {
 		if m.ContentType != "" {
 			dst = append(dst, `,"content_type":`...)
 			dst = appendJSONString(dst, m.ContentType)
@@ -59,6 +59,21 @@ func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 	dst = append(dst, `,"payload_base64":"`...)
 	dst = base64.StdEncoding.AppendEncode(dst, payload)
 	return append(dst, `"}`...)
+}
+
+// maybeJSON is a cheap first look before json.Valid, which allocates its error for every binary payload: JSON
+// text starts, after white space, with one of {["-0-9tfn.
+func maybeJSON(p []byte) bool {
+	for _, c := range p {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[', '"', '-', 't', 'f', 'n':
+			return true
+		}
+		return c >= '0' && c <= '9'
+	}
+	return false
 }
 
 // appendPostStart appends the start of a Zaqar post body holding one message, up to its body:

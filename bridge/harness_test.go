@@ -17,6 +17,7 @@ import (
 
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/signing"
+	"github.com/zedge-io/zedge/store"
 	"github.com/zedge-io/zedge/store/memstore"
 	"github.com/zedge-io/zedge/store/storetest"
 )
@@ -29,7 +30,7 @@ const (
 
 // env is a bridge on 127.0.0.1:0 over a Service on a memstore (behind a fault injector), with jwt auth.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *storetest.Faulty
 	svc    *broker.Service
 	b      *Bridge
@@ -48,13 +49,23 @@ func testLimits() broker.Limits {
 
 type envOption func(*Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	return newEnvOver(t, nil, opts...)
+}
+
+// newEnvOver is newEnv with the store wrapped by wrap (nil: as is).
+func newEnvOver(t testing.TB, wrap func(store.Store) store.Store, opts ...envOption) *env {
 	t.Helper()
 	mem := memstore.New()
 	t.Cleanup(func() { _ = mem.Close() })
 	st := storetest.NewFaulty(mem)
+	var under store.Store = st
+	if wrap != nil {
+		under = wrap(st)
+	}
 	posts := &postRecorder{}
-	svc, err := broker.New(st, broker.Config{Limits: testLimits()}, broker.WithObserver(posts))
+	svc, err := broker.New(under, broker.Config{Limits: testLimits()}, broker.WithObserver(posts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +99,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 }
 
 // testLogger logs to stderr at debug level with ZEDGE_TEST_LOG=1, else nowhere.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("ZEDGE_TEST_LOG") == "" {
 		return nil
 	}
@@ -235,14 +246,20 @@ func (c *v5) next(t *testing.T) *paho.Publish {
 	}
 }
 
-// postRecorder is an observer that lets a test wait for posts to a queue.
+// postRecorder is an observer that lets a test wait for posts to a queue. A benchmark sets onQueue instead,
+// and nothing is recorded.
 type postRecorder struct {
 	mu      sync.Mutex
 	posts   []broker.PostEvent
 	waiters []chan struct{}
+	onQueue func(queue string)
 }
 
 func (r *postRecorder) MessagesPosted(ev broker.PostEvent) {
+	if r.onQueue != nil {
+		r.onQueue(ev.Queue)
+		return
+	}
 	r.mu.Lock()
 	r.posts = append(r.posts, ev)
 	ws := r.waiters
@@ -346,4 +363,11 @@ func decodeCommand(t *testing.T, payload []byte) command {
 		t.Fatalf("command %s: %v", payload, err)
 	}
 	return c
+}
+
+// newBenchEnv is an env for benchmarks: quiet, recording no posts.
+func newBenchEnv(b *testing.B) *env {
+	e := newEnv(b)
+	e.posts.onQueue = func(string) {}
+	return e
 }

@@ -1,0 +1,225 @@
+package bridge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	pahov3 "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/signing"
+)
+
+func BenchmarkTelemetryMapping(b *testing.B) {
+	m := defaultMapper(b)
+	for _, topic := range []string{"sensors/b1/r101/temp", "devices/ac-12/telemetry", "lobby/screen/brightness"} {
+		b.Run(topic, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = m.Telemetry(topic)
+			}
+		})
+	}
+}
+
+func BenchmarkPatternCovers(b *testing.B) {
+	p, _ := ParsePattern("devices/{device}/commands")
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Covers("devices/ac-12/commands", 0, "ac-12")
+	}
+}
+
+func BenchmarkEnvelope(b *testing.B) {
+	meta := Meta{Topic: "sensors/b1/r101/temp", Device: "s-17", ReceivedAt: testTime}
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{
+		{"json-100B", []byte(`{"seq":123456,"kind":"temp","value":21.53,"unit":"C","battery":0.87,"rssi":-67,"fw":"1.4.2"}`)},
+		{"json-1KiB", append(append([]byte(`{"samples":"`), bytes.Repeat([]byte("x"), 1000)...), `"}`...)},
+		{"binary-100B", bytes.Repeat([]byte{0xfe}, 100)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.payload)))
+			buf := make([]byte, 0, 4096)
+			for b.Loop() {
+				buf = AppendEnvelope(buf[:0], tc.payload, meta, false)
+			}
+		})
+	}
+}
+
+// BenchmarkIngest publishes ~100-byte JSON readings from 32 MQTT 3.1.1 clients in this process (each waits
+// for its PUBACK at QoS 1) into a bridge over the in-memory store, and reports msgs/s and the CPU time per
+// message. The clients run in this process, on the same CPUs: msgs/s is a lower bound for the broker alone
+// and cpu-µs/msg an upper bound.
+func BenchmarkIngest(b *testing.B) {
+	for _, qos := range []byte{0, 1} {
+		b.Run(fmt.Sprintf("qos%d", qos), func(b *testing.B) {
+			e := newBenchEnv(b)
+			const clients = 32
+			payload := []byte(`{"seq":123456,"kind":"temp","value":21.53,"unit":"C","battery":0.87,"rssi":-67,"fw":"1.4.2"}`)
+			conns := make([]pahov3.Client, clients)
+			for i := range conns {
+				conns[i] = e.v3(fmt.Sprintf("s-%d", i), e.token(fmt.Sprintf("s-%d", i), signing.RoleDevice))
+			}
+			var next atomic.Int64
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			var wg sync.WaitGroup
+			for i, c := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					topic := fmt.Sprintf("sensors/b%d/r%d/temp", i%8, i)
+					var last pahov3.Token
+					for next.Add(1) <= int64(b.N) {
+						last = c.Publish(topic, qos, false, payload)
+						if qos == 1 {
+							last.Wait()
+						}
+					}
+					if last != nil {
+						last.Wait()
+					}
+				}()
+			}
+			wg.Wait()
+			if qos == 0 {
+				// QoS 0 has no acknowledgement: wait until the broker has stored everything sent.
+				deadline := time.Now().Add(waitLimit)
+				for e.b.Counters()["telemetry.stored"] < uint64(b.N) {
+					if time.Now().After(deadline) {
+						b.Fatalf("stored %v of %d", e.b.Counters(), b.N)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
+		})
+	}
+}
+
+// BenchmarkCommandRoundTrip posts one command at a time, as REST would, to a connected device and measures
+// until the device's PUBACK has deleted it (seen as the status record's post). It reports p50 and p99.
+func BenchmarkCommandRoundTrip(b *testing.B) {
+	e := newBenchEnv(b)
+	ac := e.v3("ac-1", e.token("ac-1", signing.RoleDevice))
+	if tok := ac.Subscribe("devices/ac-1/commands", 1, func(pahov3.Client, pahov3.Message) {}); !tok.WaitTimeout(waitLimit) {
+		b.Fatal("subscribe timed out")
+	}
+	done := make(chan struct{}, 1)
+	e.posts.onQueue = func(q string) {
+		if q == "cmd-results" {
+			done <- struct{}{}
+		}
+	}
+	body := []byte(`{"messages":[{"ttl":300,"body":{"setpoint":21.5}}]}`)
+	caller := broker.Caller{Project: testProject, ClientID: broker.ClientID{2}}
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := e.svc.PostMessages(e.ctx, caller, "cmd-ac-1", body, 0); err != nil {
+			b.Fatal(err)
+		}
+		<-done
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkIdleDevice connects devices that authenticate with a token, subscribe to their command topic and
+// then stay idle, over raw TCP connections (no client library in this process), and reports the Go heap and
+// stack they cost the broker per device. At most maxIdleDevices connect, whatever b.N (file descriptors).
+func BenchmarkIdleDevice(b *testing.B) {
+	const maxIdleDevices = 2000
+	if b.N > maxIdleDevices {
+		b.N = maxIdleDevices
+	}
+	e := newBenchEnv(b)
+	var conns []net.Conn
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	tokens := make([]string, b.N)
+	for i := range tokens {
+		tokens[i] = e.token(fmt.Sprintf("d-%d", i), signing.RoleDevice)
+	}
+	before := goMemory()
+	b.ResetTimer()
+	for i := range b.N {
+		c, err := net.Dial("tcp", e.b.Addr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		id := fmt.Sprintf("d-%d", i)
+		rawConnectSubscribe(b, c, id, tokens[i], "devices/"+id+"/commands")
+	}
+	b.StopTimer()
+	after := goMemory()
+	b.ReportMetric(float64(after-before)/float64(b.N), "B/device")
+}
+
+// cpuTime is the CPU time (user and system) this process has used: broker and test clients together.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// goMemory is the Go heap in use plus goroutine stacks, after a few collections (each may halve the stack of
+// a goroutine that uses little of it, as the collections of a long-running server do).
+func goMemory() uint64 {
+	for range 5 {
+		runtime.GC()
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
+}
+
+// rawConnectSubscribe sends an MQTT 3.1.1 CONNECT and SUBSCRIBE and reads the CONNACK and SUBACK.
+func rawConnectSubscribe(b *testing.B, c net.Conn, id, token, filter string) {
+	var buf bytes.Buffer
+	connect := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
+		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: id, Clean: true, Keepalive: 60,
+			UsernameFlag: true, Username: []byte(id), PasswordFlag: true, Password: []byte(token)}}
+	if err := connect.ConnectEncode(&buf); err != nil {
+		b.Fatal(err)
+	}
+	sub := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, ProtocolVersion: 4,
+		PacketID: 1, Filters: packets.Subscriptions{{Filter: filter, Qos: 1}}}
+	if err := sub.SubscribeEncode(&buf); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Write(buf.Bytes()); err != nil {
+		b.Fatal(err)
+	}
+	var ack [4 + 5]byte // CONNACK (4 bytes), SUBACK (5 bytes)
+	if _, err := io.ReadFull(c, ack[:]); err != nil || ack[3] != 0 || ack[8] != 1 {
+		b.Fatalf("connect/subscribe: %v % x", err, ack)
+	}
+}
