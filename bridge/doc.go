@@ -31,7 +31,9 @@
 // # Identity and access
 //
 // With auth jwt the MQTT password is a zedge token (signing.Claims): its project_id is the client's project
-// and its subject the device id. A device token (role device only) must connect with its device id as client
+// and its subject the device id. The username is ignored, but MQTT 3.1.1 sends a password only with a
+// username, so a 3.1.1 client sets one (its device id, say). A refused CONNECT gets 0x86 (bad token; 3.1.1:
+// return code 5), 0x85 (client id; 3.1.1: 2) or 0x87 (will; 3.1.1: 5). A device token (role device only) must connect with its device id as client
 // id (an empty client id is assigned it), so that no device can take over another's session. It may publish
 // to telemetry rule topics (where the rule names {device}, only with its own id; the token's queues claim
 // must cover the derived queue), to its own ack topics and within acl.device_publish (default
@@ -39,7 +41,8 @@
 // acl.device_subscribe. Operators (role member or admin) may publish and subscribe anywhere, and their
 // publishes on a command topic become commands. Wills are checked like publishes at CONNECT. With auth none
 // every client is an operator in the configured default project, and its device id is its username, or its
-// client id when it gives no username. Refusals and denials are counted (Counters).
+// client id when it gives no username. Refusals and denials are counted (Counters). The client id "inline"
+// is the MQTT server's own and is refused.
 //
 // Caveat: the MQTT topic space is one for the whole broker, while queues are per project. Device ids should
 // therefore be unique across the projects that share a broker, and operators of one project can see the
@@ -54,7 +57,9 @@
 // PUBACK with a reason code (0x90 topic name invalid, 0x87 not authorized, 0x99 payload format invalid,
 // 0x80 unspecified error) and a reason string; an MQTT 3.1.1 publisher, which has no negative PUBACK, is
 // disconnected without a PUBACK and sends the message again after reconnecting. Nothing is dropped silently:
-// every refusal is counted. QoS 0 is best effort: a refused QoS 0 publish is counted and dropped.
+// every refusal is counted. QoS 2 is handled as QoS 1 (stored before the PUBREC; a refusal is a PUBREC with
+// the reason code). QoS 0 is best effort: a refused QoS 0 publish is counted and dropped. A will is plain
+// MQTT: it is routed to subscribers but never stored.
 // Backpressure: at most ingest_concurrency store writes run at once; each runs on the publisher's own
 // connection goroutine, which reads nothing more meanwhile. When every slot is busy an MQTT 5 publisher waits
 // up to ingest_wait and then gets 0x97 (quota exceeded); a 3.1.1 publisher waits (it is throttled). No
@@ -84,7 +89,14 @@
 // # Resources
 //
 // The MQTT server is bounded by Config: packet size, keepalive, receive maximum, inflight messages, session
-// expiry, clients, and a per-client write queue of write_queue slots (the server's default of 8192 slots
-// costs 64 KiB per connection even when idle). Its log records are passed on a level lower, without packet
-// dumps.
+// expiry, clients, topic aliases, and a per-client write queue of write_queue slots (the server's default of
+// 8192 slots costs 64 KiB per connection even when idle). Its log records are passed on a level lower,
+// without packet dumps. Retained messages have no forced expiry.
+//
+// An idle device (token checked, subscribed to its command topic) costs the broker about 28 KiB of Go memory
+// (BenchmarkIdleDevice): about 8 KiB of heap and about 20 KiB of goroutine stacks, with or without token
+// checks. The MQTT server runs two goroutines per connection, and its reading goroutine stays blocked below
+// frames that hold whole packets by value (800 bytes each); the stacks did not shrink over repeated
+// collections in our measurements. The target of 12 KiB per idle device is not met; reaching it
+// needs a change in the MQTT server (one goroutine per connection, packets by pointer), not configuration.
 package bridge

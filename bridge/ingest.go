@@ -48,8 +48,8 @@ func (b *Bridge) onPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, 
 	return pk, nil
 }
 
-// refuse turns a failed publish into the answer its sender can act on. MQTT 5 QoS 1/2: a PUBACK (or PUBREC)
-// with the reason code (the server writes it and routes nothing). MQTT 3.1.1 QoS 1/2 has no negative
+// refuse turns a failed publish into the answer its sender can act on. MQTT 5 QoS 1/2: a PUBACK (QoS 2: a
+// PUBREC) with the reason code; nothing is routed. MQTT 3.1.1 QoS 1/2 has no negative
 // acknowledgement, and acknowledging would claim the message was stored: the client is disconnected, keeps
 // the message and sends it again when it reconnects. QoS 0: dropped (and counted), as QoS 0 allows.
 func (b *Bridge) refuse(cl *mqtt.Client, pk packets.Packet, code packets.Code) (packets.Packet, error) {
@@ -57,6 +57,13 @@ func (b *Bridge) refuse(cl *mqtt.Client, pk packets.Packet, code packets.Code) (
 		return pk, packets.ErrRejectPacket
 	}
 	if cl.Properties.ProtocolVersion >= 5 {
+		if pk.FixedHeader.Qos == 2 {
+			// The server would answer a QoS 2 refusal with a PUBACK; QoS 2 needs a PUBREC, whose failure code
+			// ends the exchange.
+			_ = cl.WritePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrec},
+				PacketID: pk.PacketID, ReasonCode: code.Code, Properties: packets.Properties{ReasonString: code.Reason}})
+			return pk, packets.ErrRejectPacket
+		}
 		return pk, code
 	}
 	_ = b.srv.DisconnectClient(cl, code)

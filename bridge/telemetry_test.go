@@ -218,3 +218,25 @@ func TestRetainedLastKnownState(t *testing.T) {
 	default:
 	}
 }
+
+// QoS 2 works as QoS 1 does: stored before the PUBREC, and a refusal is a PUBREC with the reason code.
+func TestTelemetryQoS2(t *testing.T) {
+	e := newEnv(t)
+	dev := e.v5("s-4", e.token("s-4", signing.RoleDevice))
+	ctx := e.ctx
+	pr, err := dev.Publish(ctx, &paho.Publish{Topic: "sensors/b1/r1/temp", QoS: 2, Payload: []byte(`{"q":2}`)})
+	if err != nil || pr.ReasonCode != 0 {
+		t.Fatalf("QoS 2 publish: %+v %v", pr, err)
+	}
+	if n := len(e.messages("telemetry-b1")); n != 1 {
+		t.Fatalf("stored %d", n)
+	}
+	pr, _ = dev.Publish(ctx, &paho.Publish{Topic: "sensors/b 1/r1/temp", QoS: 2, Payload: []byte(`1`)})
+	if pr == nil || pr.ReasonCode != 0x90 {
+		t.Fatalf("refused QoS 2 publish: %+v", pr)
+	}
+	// The connection is still usable.
+	if code := dev.publish(t, "sensors/b1/r1/temp", []byte(`2`)); code != 0 {
+		t.Fatalf("after the refusal: %#x", code)
+	}
+}
