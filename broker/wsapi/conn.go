@@ -1,0 +1,262 @@
+package wsapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/zedge-io/zedge/signing"
+)
+
+// closeGrace is how long a socket we close waits for the client's close frame before it is cut.
+const closeGrace = 2 * time.Second
+
+// outFrame is one frame waiting to be written.
+type outFrame struct {
+	binary bool
+	data   []byte
+}
+
+// conn is one socket. The reader goroutine (serveConn) reads a frame, runs it and queues the answer, so
+// answers keep request order; the writer goroutine writes queued frames and pings. Notifications are queued
+// without blocking; a full queue closes the socket as a slow consumer.
+type conn struct {
+	s          *Server
+	ws         *websocket.Conn
+	id         string
+	subscriber string // the subscriber URI of this socket's subscriptions
+	remote     string
+
+	out      chan outFrame
+	done     chan struct{} // closed when the socket is finished
+	stopOnce sync.Once
+	closing  atomic.Bool // a close frame was sent: answer nothing more
+
+	authMu sync.Mutex
+	claims *signing.Claims
+	expiry *time.Timer
+
+	// bg counts the goroutines that use ws besides the reader (the writer, close senders): serveConn waits
+	// for them, because fasthttp recycles the connection once serveConn returns.
+	bgMu     sync.Mutex
+	bg       sync.WaitGroup
+	finished bool
+}
+
+// serveConn runs a socket until it ends, then deletes its socket subscriptions.
+func (s *Server) serveConn(ws *websocket.Conn, remote string) {
+	id := newSocketID()
+	c := &conn{s: s, ws: ws, id: id, subscriber: SubscriberScheme + ":" + id, remote: remote,
+		out: make(chan outFrame, s.cfg.SendQueue), done: make(chan struct{})}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = ws.Close()
+		return
+	}
+	// MaxConnections is checked before the upgrade; sockets upgraded at the same instant may pass it together.
+	s.conns[c] = struct{}{}
+	s.done.Add(1) // under mu, before Shutdown sets closing: never after its Wait began
+	s.mu.Unlock()
+	defer s.done.Done()
+	s.log.Debug("socket open", "socket", id, "remote", remote)
+
+	c.goBackground(c.writeLoop)
+	c.readLoop()
+
+	c.stop()
+	c.setAuth(nil)
+	c.bgMu.Lock()
+	c.finished = true
+	c.bgMu.Unlock()
+	c.bg.Wait()
+	s.push.dropConn(c, s)
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.log.Debug("socket closed", "socket", id, "remote", remote)
+}
+
+func (c *conn) readDeadline() time.Time { return time.Now().Add(2 * c.s.cfg.PingInterval) }
+
+func (c *conn) readLoop() {
+	ws := c.ws
+	ws.SetReadLimit(int64(c.s.cfg.MaxFrameSize))
+	_ = ws.SetReadDeadline(c.readDeadline())
+	ws.SetPongHandler(func(string) error {
+		if !c.closing.Load() {
+			_ = ws.SetReadDeadline(c.readDeadline())
+		}
+		return nil
+	})
+	ws.SetPingHandler(func(data string) error {
+		if !c.closing.Load() {
+			_ = ws.SetReadDeadline(c.readDeadline())
+		}
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.s.cfg.WriteTimeout))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			return err
+		}
+		return nil
+	})
+	for {
+		mt, data, err := ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.s.log.Debug("frame too large", "socket", c.id, "max", c.s.cfg.MaxFrameSize)
+			}
+			return
+		}
+		if c.closing.Load() {
+			continue // closing: read until the client's close frame or the grace deadline
+		}
+		_ = ws.SetReadDeadline(c.readDeadline())
+		c.s.framesIn.Add(1)
+		binary := mt == websocket.BinaryMessage
+		frame := c.s.handleFrame(c, data, binary)
+		select {
+		case c.out <- outFrame{binary: binary, data: frame}:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *conn) writeLoop() {
+	ws := c.ws
+	ticker := time.NewTicker(c.s.cfg.PingInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case f := <-c.out:
+			mt := websocket.TextMessage
+			if f.binary {
+				mt = websocket.BinaryMessage
+			}
+			_ = ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+			if err := ws.WriteMessage(mt, f.data); err != nil {
+				if !errors.Is(err, websocket.ErrCloseSent) {
+					c.stop()
+				}
+				return
+			}
+		case <-ticker.C:
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
+				if !errors.Is(err, websocket.ErrCloseSent) {
+					c.stop()
+				}
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// push queues a notification without blocking; a full queue makes the socket a slow consumer.
+func (c *conn) push(f outFrame) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	if c.closing.Load() {
+		return false
+	}
+	select {
+	case c.out <- f:
+		return true
+	default:
+		if c.closing.CompareAndSwap(false, true) {
+			c.s.slowClosed.Add(1)
+			c.s.log.Warn("closing slow websocket consumer: its send queue is full", "socket", c.id,
+				"remote", c.remote, "send_queue", c.s.cfg.SendQueue)
+			c.goBackground(func() { c.sendClose(websocket.ClosePolicyViolation, "Slow consumer: the send queue is full.") })
+		}
+		return false
+	}
+}
+
+// closeWith sends a close frame with code and reason (once) and gives the client closeGrace to answer.
+func (c *conn) closeWith(code int, reason string) {
+	if c.closing.CompareAndSwap(false, true) {
+		c.goBackground(func() { c.sendClose(code, reason) })
+	}
+}
+
+// goBackground runs f on its own goroutine unless the socket has finished.
+func (c *conn) goBackground(f func()) {
+	c.bgMu.Lock()
+	defer c.bgMu.Unlock()
+	if c.finished {
+		return
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f()
+	}()
+}
+
+func (c *conn) sendClose(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
+		c.stop()
+		return
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// stop ends the socket at once: the writer and a blocked reader return, the connection is closed.
+func (c *conn) stop() {
+	c.stopOnce.Do(func() {
+		close(c.done)
+		// fasthttp's hijacked connection ignores Close (it closes the connection itself once serveConn
+		// returns); close the real one so that a blocked read or write returns now.
+		nc := c.ws.NetConn()
+		if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
+			nc = u.UnsafeConn()
+		}
+		_ = nc.Close()
+	})
+}
+
+// setAuth installs the claims of a verified token (nil drops them) and arms the 4003 close at expiry.
+func (c *conn) setAuth(claims *signing.Claims) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if c.expiry != nil {
+		c.expiry.Stop()
+		c.expiry = nil
+	}
+	c.claims = claims
+	if claims == nil || claims.ExpiresAt == nil {
+		return
+	}
+	at := claims.ExpiresAt.Add(c.s.auth.Leeway)
+	c.expiry = time.AfterFunc(at.Sub(c.s.now()), func() {
+		c.authMu.Lock()
+		current := c.claims == claims
+		c.authMu.Unlock()
+		if current {
+			c.s.authExpired.Add(1)
+			c.closeWith(4003, "Authentication expired.")
+		}
+	})
+}
+
+func (c *conn) currentClaims() *signing.Claims {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	return c.claims
+}
+
+// serviceContext bounds the Service calls made for a socket after it ended (deleting its subscriptions).
+func (s *Server) serviceContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, 10*time.Second)
+}

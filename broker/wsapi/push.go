@@ -1,0 +1,187 @@
+package wsapi
+
+import (
+	"sync"
+	"time"
+
+	"github.com/zedge-io/zedge/broker"
+)
+
+// socketSub is a subscription that pushes to a socket.
+type socketSub struct {
+	c       *conn
+	id      string
+	project string
+	queue   string
+	binary  bool      // created by a binary frame: push msgpack
+	expires time.Time // guarded by registry.mu
+}
+
+type queueKey struct{ project, queue string }
+
+// registry holds the live socket subscriptions: by queue for pushing, by id for deletions made elsewhere
+// (REST, another socket), by socket for its end. Delivery reads it under the read lock and never blocks.
+type registry struct {
+	mu      sync.RWMutex
+	byQueue map[queueKey][]*socketSub
+	byID    map[string]*socketSub
+	byConn  map[*conn][]*socketSub
+}
+
+func newRegistry() *registry {
+	return &registry{byQueue: map[queueKey][]*socketSub{}, byID: map[string]*socketSub{}, byConn: map[*conn][]*socketSub{}}
+}
+
+func (g *registry) add(c *conn, project string, sub broker.Subscription, binary bool) {
+	ss := &socketSub{c: c, id: sub.ID, project: project, queue: sub.Queue, binary: binary, expires: sub.Expires}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := queueKey{project, sub.Queue}
+	g.byQueue[k] = append(g.byQueue[k], ss)
+	g.byID[sub.ID] = ss
+	g.byConn[c] = append(g.byConn[c], ss)
+}
+
+// removeLocked forgets one subscription.
+func (g *registry) removeLocked(ss *socketSub) {
+	delete(g.byID, ss.id)
+	k := queueKey{ss.project, ss.queue}
+	g.byQueue[k] = without(g.byQueue[k], ss)
+	if len(g.byQueue[k]) == 0 {
+		delete(g.byQueue, k)
+	}
+	g.byConn[ss.c] = without(g.byConn[ss.c], ss)
+	if len(g.byConn[ss.c]) == 0 {
+		delete(g.byConn, ss.c)
+	}
+}
+
+// without returns list less ss, in a new slice (readers may still hold the old one).
+func without(list []*socketSub, ss *socketSub) []*socketSub {
+	out := make([]*socketSub, 0, len(list))
+	for _, x := range list {
+		if x != ss {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// dropConn forgets a finished socket's subscriptions and deletes them from the store: subscriptions die with
+// their socket.
+func (g *registry) dropConn(c *conn, s *Server) {
+	g.mu.Lock()
+	subs := g.byConn[c]
+	for _, ss := range subs {
+		g.removeLocked(ss)
+	}
+	g.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
+	ctx, cancel := s.serviceContext()
+	defer cancel()
+	for _, ss := range subs {
+		if err := s.svc.DeleteSubscription(ctx, ss.project, ss.queue, ss.id); err != nil {
+			s.log.Warn("could not delete a closed socket's subscription; it stays until its ttl", "socket", c.id,
+				"subscription", ss.id, "queue", ss.queue, "err", err)
+		}
+	}
+}
+
+// MessagesPosted pushes each message to the socket subscriptions of its queue as a bare notification frame,
+// {"body", "ttl", "queue_name", "Message_Type": "Notification"}, in post order. Frames are built once per
+// encoding and shared by every socket; queueing never blocks (see conn.push).
+func (s *Server) MessagesPosted(ev broker.PostEvent) {
+	g := s.push
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	subs := g.byQueue[queueKey{ev.Project, ev.Queue}]
+	if len(subs) == 0 {
+		return
+	}
+	now := s.now()
+	var text, bin [][]byte
+	for _, ss := range subs {
+		if !now.Before(ss.expires) {
+			continue // expired: the store no longer lists it either
+		}
+		if ss.binary && bin == nil {
+			bin = make([][]byte, len(ev.Messages))
+			for i := range ev.Messages {
+				f, err := jsonToMsgpack(notificationJSON(&ev.Messages[i], ev.Queue))
+				if err != nil {
+					s.log.Error("cannot encode a notification as msgpack", "err", err)
+					continue
+				}
+				bin[i] = f
+			}
+		} else if !ss.binary && text == nil {
+			text = make([][]byte, len(ev.Messages))
+			for i := range ev.Messages {
+				text[i] = notificationJSON(&ev.Messages[i], ev.Queue)
+			}
+		}
+		frames := text
+		if ss.binary {
+			frames = bin
+		}
+		for _, f := range frames {
+			if f == nil {
+				continue
+			}
+			if !ss.c.push(outFrame{binary: ss.binary, data: f}) {
+				break
+			}
+			s.framesPushed.Add(1)
+		}
+	}
+}
+
+// notificationJSON is the pushed frame of one message.
+func notificationJSON(m *broker.Message, queue string) []byte {
+	b := make([]byte, 0, len(m.Body)+96)
+	b = append(b, `{"body": `...)
+	if len(m.Body) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, m.Body...)
+	}
+	b = append(b, `, "ttl": `...)
+	b = appendInt(b, seconds(m.TTL))
+	b = append(b, `, "queue_name": `...)
+	b = appendJSONString(b, queue)
+	return append(b, `, "Message_Type": "Notification"}`...)
+}
+
+// SubscriptionChanged keeps the registry in step with changes made elsewhere: a socket subscription deleted
+// or purged over REST stops pushing; a new ttl moves its expiry; a subscriber changed away from the socket
+// ends it.
+func (s *Server) SubscriptionChanged(ev broker.SubscriptionEvent) {
+	g := s.push
+	switch ev.Kind {
+	case broker.SubscriptionDeleted, broker.SubscriptionUpdated:
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		ss, ok := g.byID[ev.Subscription.ID]
+		if !ok || ss.project != ev.Project {
+			return
+		}
+		if ev.Kind == broker.SubscriptionUpdated && ev.Subscription.Subscriber == ss.c.subscriber {
+			ss.expires = ev.Subscription.Expires
+			return
+		}
+		g.removeLocked(ss)
+	case broker.SubscriptionsPurged:
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, ss := range g.byQueue[queueKey{ev.Project, ev.Subscription.Queue}] {
+			g.removeLocked(ss)
+		}
+	}
+}
+
+var (
+	_ broker.Observer             = (*Server)(nil)
+	_ broker.SubscriptionObserver = (*Server)(nil)
+)
