@@ -9,6 +9,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	pahov3 "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
 
 	"github.com/zedge-io/zedge/signing"
 )
@@ -196,5 +197,18 @@ func TestLimitsAnnounced(t *testing.T) {
 	case <-c.Done():
 	case <-time.After(waitLimit):
 		t.Fatal("oversized publish accepted")
+	}
+}
+
+// Sessions of connections that closed without a disconnect hook (broken before their CONNACK) are swept.
+func TestSweepSessions(t *testing.T) {
+	e := newEnv(t)
+	e.v3("ac-1", e.token("ac-1", signing.RoleDevice))
+	e.b.sessions.Store(&mqtt.Client{}, &session{}) // a closed client: never opened
+	e.b.sweepSessions()
+	n := 0
+	e.b.sessions.Range(func(k, _ any) bool { n++; return true })
+	if n != 1 {
+		t.Errorf("%d sessions after the sweep, want the one connected client's", n)
 	}
 }

@@ -61,9 +61,25 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 		}
 		return false
 	}
-	h.b.count(cConnectOK)
+	if h.b.counters[cConnectOK].Add(1)%sweepEvery == 0 {
+		h.b.sweepSessions()
+	}
 	h.b.sessions.Store(cl, s)
 	return true
+}
+
+// sweepEvery is how many accepted connections pass between sweeps of stale sessions.
+const sweepEvery = 1024
+
+// sweepSessions forgets the sessions of closed connections. OnDisconnect does that for every connection that
+// got as far as its CONNACK; one that broke between authentication and CONNACK never reaches it.
+func (b *Bridge) sweepSessions() {
+	b.sessions.Range(func(k, _ any) bool {
+		if cl := k.(*mqtt.Client); cl.Closed() {
+			b.sessions.Delete(cl)
+		}
+		return true
+	})
 }
 
 func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
