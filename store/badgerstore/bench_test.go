@@ -1,9 +1,11 @@
 package badgerstore_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/badgerstore"
 	"github.com/zedge-io/zedge/store/storetest"
 )
 
@@ -15,6 +17,16 @@ func BenchmarkStore(b *testing.B) {
 		cfg := modes()[name]
 		b.Run(name, func(b *testing.B) {
 			storetest.Bench(b, func(b *testing.B) store.Store { return openStore(b, cfg(b.TempDir())) })
+		})
+	}
+	// Memtable sizes around the default, for the figures in doc.go.
+	for _, mib := range []int64{16, 64} {
+		b.Run(fmt.Sprintf("sync-memtable-%dMiB", mib), func(b *testing.B) {
+			storetest.Bench(b, func(b *testing.B) store.Store {
+				cfg := badgerstore.DefaultConfig(b.TempDir())
+				cfg.MemTableSize = mib << 20
+				return openStore(b, cfg)
+			})
 		})
 	}
 }

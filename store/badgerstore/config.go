@@ -57,7 +57,7 @@ func DefaultConfig(dir string) Config {
 		SyncInterval:     time.Second,
 		GCInterval:       time.Minute,
 		GCDiscardRatio:   0.5,
-		MemTableSize:     32 << 20,
+		MemTableSize:     16 << 20, // half the Go heap of 32 MiB at no measured throughput cost (doc.go)
 		ValueThreshold:   4 << 10,
 		ValueLogFileSize: 64 << 20,
 		BlockCacheSize:   32 << 20,
