@@ -62,4 +62,7 @@
 // limit is refused before it is read, and the connection is closed instead of draining it. Bodies are copied
 // out of fasthttp's buffers before the Service sees them, so the Service, the store and asynchronous observers
 // may keep them.
+//
+// WithWebsocket mounts the websocket transport's upgrade handler at GET /v2/ws, outside the pipeline: Zaqar's
+// websocket protocol carries Client-ID, X-Project-ID and credentials in every frame and checks them there.
 package httpapi

@@ -85,6 +85,10 @@ func (s *Server) routes() *router.Router {
 	add("/v2/queues/{queue_name}/subscriptions/{subscription_id}/confirm", map[string]handlerFunc{
 		put: s.confirmSubscription})
 
+	if s.ws != nil {
+		rr.GET(WebsocketPath, s.ws)
+	}
+
 	// Probes for orchestrators: outside /v2, no Zaqar headers, no hooks.
 	rr.GET("/healthz", s.probe(false))
 	rr.HEAD("/healthz", s.probe(false))

@@ -46,6 +46,13 @@ func WithAuthenticator(a Authenticator) Option { return func(s *Server) { s.auth
 // request carrying signed-URL credentials is refused.
 func WithGuard(g *Guard) Option { return func(s *Server) { s.guard = g } }
 
+// WebsocketPath is where WithWebsocket mounts the websocket upgrade on the REST port.
+const WebsocketPath = "/v2/ws"
+
+// WithWebsocket mounts a websocket upgrade handler (wsapi's) at GET /v2/ws. The route is outside the pipeline:
+// the websocket protocol carries its headers and credentials in every frame and checks them itself.
+func WithWebsocket(h fasthttp.RequestHandler) Option { return func(s *Server) { s.ws = h } }
+
 // Server is the Zaqar v2 REST API over a broker.Service.
 type Server struct {
 	svc    *broker.Service
@@ -55,6 +62,7 @@ type Server struct {
 	now    broker.Clock
 	auth   Authenticator
 	guard  *Guard
+	ws     fasthttp.RequestHandler
 	rules  bodyRules
 
 	handler fasthttp.RequestHandler

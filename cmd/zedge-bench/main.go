@@ -215,6 +215,7 @@ func orchestrate(cfg Config) error {
 		cmd.Env = append(os.Environ(),
 			"ZEDGE_HTTP_ADDR=127.0.0.1:0",
 			"ZEDGE_MQTT_ADDR=127.0.0.1:0",
+			"ZEDGE_WS_ADDR=127.0.0.1:0",
 			"ZEDGE_DATA_DIR="+dataDir,
 			"ZEDGE_STORE=badger",
 			"ZEDGE_DURABILITY="+cfg.Durability,

@@ -81,6 +81,7 @@ type server struct {
 	base    string // http://127.0.0.1:port
 	addr    string
 	mqtt    string // the MQTT listener, host:port
+	ws      string // the websocket listener, host:port
 	pid     int
 	dataDir string
 	done    chan struct{} // closed when the process has exited
@@ -126,6 +127,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 	cmd.Env = append(os.Environ(),
 		"ZEDGE_HTTP_ADDR=127.0.0.1:0",
 		"ZEDGE_MQTT_ADDR=127.0.0.1:0",
+		"ZEDGE_WS_ADDR=127.0.0.1:0",
 		"ZEDGE_DATA_DIR="+opts.dataDir,
 		"ZEDGE_READY_FILE="+readyFile,
 		"ZEDGE_ADMIN_MODE="+strconv.FormatBool(opts.adminMode),
@@ -162,6 +164,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 			var ready struct {
 				HTTP string `json:"http"`
 				MQTT string `json:"mqtt"`
+				WS   string `json:"ws"`
 				PID  int    `json:"pid"`
 			}
 			if err := json.Unmarshal(raw, &ready); err != nil {
@@ -175,6 +178,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 			}
 			s.addr = ready.HTTP
 			s.mqtt = ready.MQTT
+			s.ws = ready.WS
 			s.base = "http://" + ready.HTTP
 			return s
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/signing"
 	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/store"
@@ -41,6 +42,8 @@ type App struct {
 	http    *httpapi.Server
 	httpLn  net.Listener
 	mqtt    *bridge.Bridge
+	ws      *wsapi.Server
+	wsLn    net.Listener
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -58,7 +61,7 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	}
 	a.store = st
 
-	svc, err := broker.New(st, broker.Config{Limits: cfg.Limits}, broker.WithLogger(log))
+	svc, err := broker.New(st, broker.Config{Limits: cfg.Limits}, append(brokerOptions(), broker.WithLogger(log))...)
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("broker: %w", err))
 	}
@@ -73,7 +76,10 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 		return nil, a.abandon(fmt.Errorf("auth: %w", err))
 	}
 	a.warnAuth()
-	a.http, err = httpapi.New(svc, cfg.HTTP, log, httpapi.WithGuard(a.guard))
+	if err := a.newWS(svc, log); err != nil {
+		return nil, a.abandon(err)
+	}
+	a.http, err = httpapi.New(svc, cfg.HTTP, log, append(a.httpOptions(), httpapi.WithGuard(a.guard))...)
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http api: %w", err))
 	}
@@ -113,6 +119,9 @@ func (a *App) abandon(err error) error {
 	}
 	if a.httpLn != nil {
 		_ = a.httpLn.Close()
+	}
+	if a.wsLn != nil {
+		_ = a.wsLn.Close()
 	}
 	if a.revoked != nil {
 		_ = a.revoked.Close()
@@ -154,6 +163,7 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(serving)
 		serveErr = a.http.Serve(a.httpLn)
 	}()
+	wsServing := a.serveWS()
 
 	// Revocations written by another process (zedge revoke) take effect within a poll interval.
 	a.revoked.Watch()
@@ -170,6 +180,8 @@ func (a *App) Run(ctx context.Context) error {
 				serveErr = errors.New("listener closed")
 			}
 			runErr = fmt.Errorf("http server stopped: %w", serveErr)
+		case err := <-wsServing:
+			runErr = fmt.Errorf("websocket server stopped: %w", err)
 		}
 	}
 	err := errors.Join(runErr, a.shutdown(serving))
@@ -184,11 +196,11 @@ func (a *App) Run(ctx context.Context) error {
 // announce writes the ready file and logs the one start line.
 func (a *App) announce() error {
 	if a.opts.ReadyFile != "" {
-		if err := writeReadyFile(a.opts.ReadyFile, map[string]string{"http": a.HTTPAddr(), "mqtt": a.MQTTAddr()}); err != nil {
+		if err := writeReadyFile(a.opts.ReadyFile, map[string]string{"http": a.HTTPAddr(), "mqtt": a.MQTTAddr(), "ws": a.WSAddr()}); err != nil {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
+	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "ws", a.WSAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
 	if a.cfg.Store.Kind == StoreBadger {
 		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
 	}
@@ -216,6 +228,11 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 		errs = append(errs, fmt.Errorf("close http listener: %w", err))
 	}
 	<-serving
+	// Sockets (of both listeners) are closed after the HTTP drain; their socket subscriptions are deleted from
+	// the store, which is still open.
+	if err := a.stopWS(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	// MQTT clients are served until the HTTP drain is over; the store stays open until MQTT has stopped.
 	if err := a.stopMQTT(ctx); err != nil {
 		errs = append(errs, err)

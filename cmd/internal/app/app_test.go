@@ -32,6 +32,7 @@ func testConfig(t *testing.T, kind string) Config {
 	cfg := DefaultConfig()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.MQTT.Addr = "127.0.0.1:0"
+	cfg.Websocket.Addr = "127.0.0.1:0"
 	cfg.Store.Kind = kind
 	cfg.Store.Badger.Dir = filepath.Join(t.TempDir(), "data")
 	return cfg

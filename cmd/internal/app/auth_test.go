@@ -116,6 +116,7 @@ func TestCredentialCommandsAgainstApp(t *testing.T) {
 	}
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.MQTT.Addr = "127.0.0.1:0"
+	cfg.Websocket.Addr = "127.0.0.1:0"
 	cfg.Auth.Revocations.PollInterval = 20 * time.Millisecond
 	r := start(t, cfg, Options{})
 	if !strings.Contains(r.logs.String(), "URL-signing secrets shorter than recommended") {

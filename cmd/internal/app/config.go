@@ -17,6 +17,7 @@ import (
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/configs"
 	"github.com/zedge-io/zedge/signing"
 	"github.com/zedge-io/zedge/signing/revoke"
@@ -38,6 +39,8 @@ type Config struct {
 	MQTT bridge.Config `yaml:"mqtt"`
 	// Bridge holds the topic↔queue rules of the MQTT bridge.
 	Bridge bridge.Rules `yaml:"bridge"`
+	// Websocket is Zaqar's websocket API; its auth mode is Auth.Mode.
+	Websocket wsapi.Config `yaml:"websocket"`
 	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -72,6 +75,7 @@ func DefaultConfig() Config {
 		Signing:         signing.DefaultConfig(),
 		MQTT:            defaultMQTTConfig(),
 		Bridge:          bridge.DefaultRules(),
+		Websocket:       wsapi.DefaultConfig(),
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -92,6 +96,7 @@ func (c Config) Validate() error {
 	mqtt.Rules = bridge.Rules{} // checked as their own section
 	errs = append(errs, inSection("mqtt", mqtt.Validate())...)
 	errs = append(errs, inSection("bridge", c.Bridge.Validate())...)
+	errs = append(errs, inSection("websocket", c.Websocket.Validate())...)
 	if c.Auth.Mode == httpapi.AuthJWT {
 		if keys, err := c.Signing.TokenKeys(); err == nil && keys == nil {
 			errs = append(errs, fmt.Errorf("auth.mode jwt needs a token key: set %s or signing.token.secrets, "+
@@ -258,6 +263,7 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 		cfg.Auth.Mode = v
 	}
 	applyMQTTEnv(cfg, get)
+	applyWSEnv(cfg, get)
 	if v, ok := get(EnvSigningKey); ok {
 		cfg.Signing.URLKeys = []signing.SecretKeyConfig{{ID: EnvKeyID, Secret: signing.Secret(v)}}
 		cfg.Signing.URLPrimaryKey = ""

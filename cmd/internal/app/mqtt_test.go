@@ -96,6 +96,7 @@ func TestMQTTJWTAuth(t *testing.T) {
 	}
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.MQTT.Addr = "127.0.0.1:0"
+	cfg.Websocket.Addr = "127.0.0.1:0"
 	r := start(t, cfg, Options{})
 	signer, err := cfg.Signing.TokenSigner()
 	if err != nil || signer == nil {
@@ -133,6 +134,7 @@ func TestNewFailsOnMQTTPortInUse(t *testing.T) {
 		t.Fatalf("New on a busy MQTT port = %v", err)
 	}
 	cfg.MQTT.Addr = "127.0.0.1:0"
+	cfg.Websocket.Addr = "127.0.0.1:0"
 	r := start(t, cfg, Options{}) // the store directory and the HTTP port were released
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
@@ -152,6 +154,7 @@ func TestMQTTConfigErrors(t *testing.T) {
 	cfg = DefaultConfig()
 	cfg.MQTT.Commands.ClaimTTL = time.Second // below limits.min_claim_ttl
 	cfg.HTTP.Addr, cfg.MQTT.Addr, cfg.Store.Kind = "127.0.0.1:0", "127.0.0.1:0", StoreMemory
+	cfg.Websocket.Addr = "127.0.0.1:0"
 	if _, err := New(cfg, slog.New(slog.DiscardHandler), Options{}); err == nil || !strings.Contains(err.Error(), "claim_ttl") {
 		t.Errorf("New with a claim ttl below the limits = %v", err)
 	}
