@@ -92,7 +92,18 @@ type queue struct {
 
 type pendingPost struct {
 	t    Ticket
-	msgs []*Msg
+	msgs []*Msg // dead-lettered messages
+	recs []Msg  // a post's messages: its record array itself, which saves a slice of pointers per post
+}
+
+// each calls fn for every message of p, in order.
+func (p *pendingPost) each(fn func(*Msg)) {
+	for _, m := range p.msgs {
+		fn(m)
+	}
+	for i := range p.recs {
+		fn(&p.recs[i])
+	}
 }
 
 type claim struct {
@@ -366,9 +377,7 @@ func (q *queue) flushPending() {
 			break
 		}
 		if !q.deleted && p.t.Wait() == nil {
-			for _, m := range p.msgs {
-				q.insert(m)
-			}
+			p.each(q.insert)
 		}
 	}
 	if n == 0 {

@@ -1,6 +1,9 @@
 package engine
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // Message IDs are the message's sequence as 16 lowercase hex digits: fixed width, so they sort like the
 // sequence, and they match Zaqar's [a-zA-Z0-9_-]+. Markers are the sequence in decimal (as in Zaqar's MongoDB
@@ -17,6 +20,24 @@ func FormatID(seq uint64) string {
 		seq >>= 4
 	}
 	return string(b[:])
+}
+
+// formatIDs returns the IDs of msgs, all backed by one allocation (a post returns them together).
+func formatIDs(msgs []Msg) []string {
+	buf := make([]byte, len(msgs)*idLen)
+	ids := make([]string, len(msgs))
+	for i := range msgs {
+		b := buf[i*idLen : (i+1)*idLen]
+		seq := msgs[i].Seq
+		const hex = "0123456789abcdef"
+		for j := idLen - 1; j >= 0; j-- {
+			b[j] = hex[seq&0xf]
+			seq >>= 4
+		}
+		// buf is never written again, so the strings stay immutable.
+		ids[i] = unsafe.String(&b[0], idLen)
+	}
+	return ids
 }
 
 // ParseID parses a message ID strictly (exactly 16 lowercase hex digits).

@@ -86,3 +86,19 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+func TestFormatIDs(t *testing.T) {
+	msgs := []Msg{{Seq: 0}, {Seq: 1}, {Seq: 0xdeadbeef}, {Seq: ^uint64(0)}}
+	ids := formatIDs(msgs)
+	if len(ids) != len(msgs) {
+		t.Fatalf("%d ids for %d messages", len(ids), len(msgs))
+	}
+	for i, m := range msgs {
+		if want := FormatID(m.Seq); ids[i] != want {
+			t.Errorf("formatIDs[%d] = %q, want %q", i, ids[i], want)
+		}
+	}
+	if got := formatIDs(nil); len(got) != 0 {
+		t.Errorf("formatIDs(nil) = %q", got)
+	}
+}

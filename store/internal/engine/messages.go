@@ -16,7 +16,6 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 	n := now.UnixNano()
 	// One allocation for the records and one for the bodies of the whole batch.
 	recs := make([]Msg, len(msgs))
-	ptrs := make([]*Msg, len(msgs))
 	size := 0
 	for i := range msgs {
 		if e.keepsBody(len(msgs[i].Body)) {
@@ -41,25 +40,24 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 			bodies = append(bodies, nm.Body...)
 			m.SetBody(bodies[start:len(bodies):len(bodies)])
 		}
-		ptrs[i] = m
 	}
 
 	q, _ := e.lockQueue(project, name, true, nil, n)
 	q.reap(n)
-	ids := make([]string, len(msgs))
 	b := e.log.Begin()
-	for i, m := range ptrs {
+	for i := range recs {
+		m := &recs[i]
 		m.Seq = e.nextSeq()
-		ids[i] = FormatID(m.Seq)
 		b.PutMessage(project, name, m, msgs[i].Body)
 	}
 	t := b.Commit()
 	// A ticket already complete here (always, without persistence) is flushed into the index right now;
 	// otherwise the flush after the wait makes it visible.
 	durable := t.Done()
-	q.pending = append(q.pending, pendingPost{t: t, msgs: ptrs})
+	q.pending = append(q.pending, pendingPost{t: t, recs: recs})
 	q.flushPending()
 	q.mu.Unlock()
+	ids := formatIDs(recs)
 	if durable && t.Wait() == nil {
 		return ids, nil
 	}

@@ -115,9 +115,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 	// Posts still waiting for durability were written before this deletion; delete them too, and flushPending
 	// will drop them because the queue is deleted.
 	for _, p := range q.pending {
-		for _, m := range p.msgs {
-			b.DeleteMessage(project, name, m.Seq)
-		}
+		p.each(func(m *Msg) { b.DeleteMessage(project, name, m.Seq) })
 	}
 	b.DeleteQueue(project, name)
 	t := b.Commit()
