@@ -12,7 +12,7 @@
 // The configuration is the embedded configs/zedge.yaml, overridden by the -config file (same schema, only the
 // keys that change), overridden by the environment: ZEDGE_HTTP_ADDR, ZEDGE_DATA_DIR, ZEDGE_ADMIN_MODE,
 // ZEDGE_DURABILITY, ZEDGE_STORE, ZEDGE_LOG_LEVEL, ZEDGE_LOG_FORMAT, ZEDGE_AUTH, ZEDGE_JWT_SECRET,
-// ZEDGE_SIGNING_KEY, ZEDGE_MQTT_ADDR (the MQTT listener, default 127.0.0.1:1883), ZEDGE_MQTT_PROJECT. -check loads and validates it, prints "ok" and exits 0, or prints the problems to stderr and
+// ZEDGE_SIGNING_KEY, ZEDGE_MQTT_ADDR (the MQTT listener, default 127.0.0.1:1883), ZEDGE_MQTT_PROJECT, ZEDGE_WS_ADDR (the websocket listener, default 127.0.0.1:9000). -check loads and validates it, prints "ok" and exits 0, or prints the problems to stderr and
 // exits 2.
 //
 // sign prints a signed URL (the query form a device can be given, the header form, and a curl line), token a
