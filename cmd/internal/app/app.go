@@ -13,6 +13,7 @@ import (
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/broker/notify"
 	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/signing"
 	"github.com/zedge-io/zedge/signing/revoke"
@@ -44,6 +45,8 @@ type App struct {
 	mqtt    *bridge.Bridge
 	ws      *wsapi.Server
 	wsLn    net.Listener
+
+	notifier *notify.Notifier
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -76,6 +79,9 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 		return nil, a.abandon(fmt.Errorf("auth: %w", err))
 	}
 	a.warnAuth()
+	if err := a.newNotifier(svc, log); err != nil {
+		return nil, a.abandon(err)
+	}
 	if err := a.newWS(svc, log); err != nil {
 		return nil, a.abandon(err)
 	}
@@ -123,6 +129,7 @@ func (a *App) abandon(err error) error {
 	if a.wsLn != nil {
 		_ = a.wsLn.Close()
 	}
+	_ = a.stopNotifier(context.Background())
 	if a.revoked != nil {
 		_ = a.revoked.Close()
 	}
@@ -235,6 +242,10 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 	}
 	// MQTT clients are served until the HTTP drain is over; the store stays open until MQTT has stopped.
 	if err := a.stopMQTT(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	// Nothing posts any more: queued notifications go out (within the drain timeout) while the store is open.
+	if err := a.stopNotifier(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	_ = a.revoked.Close()

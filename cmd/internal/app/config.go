@@ -17,6 +17,7 @@ import (
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/broker/notify"
 	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/configs"
 	"github.com/zedge-io/zedge/signing"
@@ -41,6 +42,8 @@ type Config struct {
 	Bridge bridge.Rules `yaml:"bridge"`
 	// Websocket is Zaqar's websocket API; its auth mode is Auth.Mode.
 	Websocket wsapi.Config `yaml:"websocket"`
+	// Notify delivers subscription notifications (webhooks, email).
+	Notify notify.Config `yaml:"notify"`
 	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -76,6 +79,7 @@ func DefaultConfig() Config {
 		MQTT:            defaultMQTTConfig(),
 		Bridge:          bridge.DefaultRules(),
 		Websocket:       wsapi.DefaultConfig(),
+		Notify:          notify.DefaultConfig(),
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -97,6 +101,7 @@ func (c Config) Validate() error {
 	errs = append(errs, inSection("mqtt", mqtt.Validate())...)
 	errs = append(errs, inSection("bridge", c.Bridge.Validate())...)
 	errs = append(errs, inSection("websocket", c.Websocket.Validate())...)
+	errs = append(errs, inSection("notify", c.Notify.Validate())...)
 	if c.Auth.Mode == httpapi.AuthJWT {
 		if keys, err := c.Signing.TokenKeys(); err == nil && keys == nil {
 			errs = append(errs, fmt.Errorf("auth.mode jwt needs a token key: set %s or signing.token.secrets, "+
