@@ -16,6 +16,8 @@ need() {
 
 # Zaqar's own client, driven by the end-to-end tests through /usr/bin/python3.
 need python3-zaqarclient "/usr/bin/python3 -c 'import zaqarclient'"
+# The websocket library python-zaqarclient's websocket transport imports (zaqarclient.transport.ws).
+need python3-websocket "/usr/bin/python3 -c 'import websocket'"
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all test packages present"
