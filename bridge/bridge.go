@@ -262,3 +262,19 @@ func (t TLSConfig) load() (*tls.Config, error) {
 	}
 	return c, nil
 }
+
+// Publish publishes payload on topic as the broker itself, for zedge's own publishers (the mqtt: subscribers
+// of notifications; it satisfies notify.Publisher). It reaches MQTT subscribers only: like every publish of
+// the inline client it never enters a queue (loop guard). A device's command topic is refused
+// (ErrCommandTopic), as are topics with wildcards and $ topics (ErrBadTopic).
+func (b *Bridge) Publish(topic string, payload []byte, qos byte, retain bool) error {
+	switch {
+	case b.isClosing() || !b.started.Load():
+		return ErrClosed
+	case topic == "" || topic[0] == '$' || !mqtt.IsValidFilter(topic, true):
+		return ErrBadTopic
+	case b.mapper.IsCommandTopic(topic):
+		return ErrCommandTopic
+	}
+	return b.srv.Publish(topic, payload, retain, min(qos, 2))
+}

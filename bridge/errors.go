@@ -16,6 +16,11 @@ var (
 	ErrNoVerifier = errors.New("bridge: jwt auth needs a token verifier")
 	// ErrTokenRevoked: the token is on the revocation list.
 	ErrTokenRevoked = errors.New("bridge: token revoked")
+	// ErrCommandTopic: Publish was asked to publish on a device's command topic (commands go through their
+	// queue, so that they are tracked and acknowledged).
+	ErrCommandTopic = errors.New("bridge: command topics take commands through their queue")
+	// ErrBadTopic: Publish was given an empty topic, a topic with wildcards or a $ topic.
+	ErrBadTopic = errors.New("bridge: not a topic name one may publish to")
 	// ErrClosed: the bridge is closed.
 	ErrClosed = errors.New("bridge: closed")
 )

@@ -240,3 +240,25 @@ func TestTelemetryQoS2(t *testing.T) {
 		t.Fatalf("after the refusal: %#x", code)
 	}
 }
+
+// Bridge.Publish reaches MQTT subscribers and never a queue, and refuses command topics.
+func TestPublishAsBroker(t *testing.T) {
+	e := newEnv(t)
+	op := e.v5("ops", e.token("ops", signing.RoleMember))
+	op.subscribe(t, "sensors/#", 1)
+	if err := e.b.Publish("sensors/b8/r1/temp", []byte(`{"from":"zedge"}`), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := op.next(t); string(got.Payload) != `{"from":"zedge"}` {
+		t.Errorf("subscriber got %s", got.Payload)
+	}
+	if n := len(e.messages("telemetry-b8")); n != 0 {
+		t.Errorf("the broker's own publish was stored: %d", n)
+	}
+	for topic, want := range map[string]error{"devices/ac-1/commands": ErrCommandTopic, "a/+/b": ErrBadTopic,
+		"$SYS/x": ErrBadTopic, "": ErrBadTopic} {
+		if err := e.b.Publish(topic, []byte(`{}`), 1, false); !errors.Is(err, want) {
+			t.Errorf("Publish(%q) = %v, want %v", topic, err, want)
+		}
+	}
+}
