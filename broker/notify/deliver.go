@@ -25,7 +25,7 @@ func (n *Notifier) send(d *delivery) error {
 		return n.post(d, strings.TrimPrefix(strings.ToLower(d.sub.Subscriber[:6]), "trust+")+d.sub.Subscriber[6:])
 	case "mailto":
 		return n.mail(d)
-	case "mqtt":
+	case MQTTScheme:
 		return n.publish(d)
 	default:
 		return fmt.Errorf("%w: no delivery for subscriber scheme %q", errPermanent, s)
@@ -188,7 +188,7 @@ func (n *Notifier) publish(d *delivery) error {
 	if n.mqtt == nil {
 		return fmt.Errorf("%w: no MQTT publisher is configured", errPermanent)
 	}
-	topic := strings.TrimPrefix(d.sub.Subscriber[len("mqtt:"):], "//")
+	topic := strings.TrimPrefix(d.sub.Subscriber[len(MQTTScheme)+1:], "//")
 	if topic == "" || strings.ContainsAny(topic, "+#") {
 		return fmt.Errorf("%w: %q names no MQTT topic", errPermanent, d.sub.Subscriber)
 	}

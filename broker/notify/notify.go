@@ -21,6 +21,10 @@ type Publisher interface {
 	Publish(topic string, payload []byte, qos byte, retain bool) error
 }
 
+// MQTTScheme is the subscriber scheme of mqtt:<topic> subscriptions. It is zedge's, not Zaqar's: the app
+// registers it with broker.WithTransportSubscriberScheme when a Publisher is there to deliver it.
+const MQTTScheme = "mqtt"
+
 // websocketScheme is the websocket transport's socket subscriptions: it delivers them itself.
 const websocketScheme = "websocket"
 

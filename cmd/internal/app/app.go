@@ -79,6 +79,11 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 		return nil, a.abandon(fmt.Errorf("auth: %w", err))
 	}
 	a.warnAuth()
+	// The bridge is built before the notifier, which republishes mqtt: notifications through it; it starts
+	// listening only after the HTTP listener is bound.
+	if err := a.newMQTT(svc, log); err != nil {
+		return nil, a.abandon(err)
+	}
 	if err := a.newNotifier(svc, log); err != nil {
 		return nil, a.abandon(err)
 	}
@@ -93,10 +98,20 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http listen: %w", err))
 	}
-	if err := a.startMQTT(svc, log); err != nil {
-		return nil, a.abandon(err)
+	if err := a.mqtt.Start(); err != nil {
+		return nil, a.abandon(fmt.Errorf("mqtt listen: %w", err))
 	}
 	return a, nil
+}
+
+// brokerOptions registers the subscriber schemes that zedge's own transports deliver: websocket sockets, and
+// mqtt:<topic> republished through the MQTT bridge. They are accepted without appearing in Zaqar's
+// "must be supported" error text.
+func brokerOptions() []broker.Option {
+	return []broker.Option{
+		broker.WithTransportSubscriberScheme(wsapi.SubscriberScheme),
+		broker.WithTransportSubscriberScheme(notify.MQTTScheme),
+	}
 }
 
 // warnAuth logs the authentication settings that work but deserve an operator's second look.

@@ -40,9 +40,10 @@ func (c Config) bridgeConfig() bridge.Config {
 	return m
 }
 
-// startMQTT builds the MQTT bridge over svc and starts it, so that a port in use fails New. In jwt mode MQTT
-// passwords are verified with the token keys and the revocation list of the HTTP API.
-func (a *App) startMQTT(svc *broker.Service, log *slog.Logger) error {
+// newMQTT builds the MQTT bridge over svc; New starts it once the HTTP listener is bound, so that a port in
+// use fails New. In jwt mode MQTT passwords are verified with the token keys and the revocation list of the
+// HTTP API.
+func (a *App) newMQTT(svc *broker.Service, log *slog.Logger) error {
 	bcfg := a.cfg.bridgeConfig()
 	var verifier bridge.Verifier
 	if bcfg.Auth == bridge.AuthJWT {
@@ -57,9 +58,6 @@ func (a *App) startMQTT(svc *broker.Service, log *slog.Logger) error {
 		return fmt.Errorf("mqtt: %w", err)
 	}
 	a.mqtt = b
-	if err := b.Start(); err != nil {
-		return fmt.Errorf("mqtt listen: %w", err)
-	}
 	return nil
 }
 

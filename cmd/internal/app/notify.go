@@ -10,13 +10,13 @@ import (
 )
 
 // newNotifier starts subscription delivery over svc. Confirmation URLs are signed with the URL-signing keys,
-// so that the confirm PUT verifies on the HTTP API.
+// so that the confirm PUT verifies on the HTTP API; mqtt: subscribers are republished through the bridge.
 func (a *App) newNotifier(svc *broker.Service, log *slog.Logger) error {
 	ring, err := a.cfg.Signing.KeyRing()
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	if a.notifier, err = notify.New(svc, a.cfg.Notify, log, notify.WithKeyRing(ring)); err != nil {
+	if a.notifier, err = notify.New(svc, a.cfg.Notify, log, notify.WithKeyRing(ring), notify.WithPublisher(a.mqtt)); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	if a.cfg.Notify.RequireConfirmation && ring == nil {

@@ -21,12 +21,6 @@ func applyWSEnv(cfg *Config, get func(string) (string, bool)) {
 	}
 }
 
-// brokerOptions are the Service options the transports need: the websocket transport owns the subscriber
-// scheme of its socket subscriptions.
-func brokerOptions() []broker.Option {
-	return []broker.Option{broker.WithTransportSubscriberScheme(wsapi.SubscriberScheme)}
-}
-
 // newWS builds the websocket API over svc with the HTTP API's authentication settings (it is also mounted at
 // /v2/ws on the HTTP port, see httpOptions) and binds its own listener.
 func (a *App) newWS(svc *broker.Service, log *slog.Logger) error {
