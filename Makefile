@@ -4,9 +4,9 @@ BIN       := bin/zedge
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/zedge-io/zedge/cmd/internal/app.Version=$(VERSION)
 # Packages with concurrency run under the race detector; everything else runs without it.
-RACE_PKGS := ./store/... ./broker/... ./signing/... ./cmd/internal/...
+RACE_PKGS := ./store/... ./broker/... ./signing/... ./bridge/... ./cmd/internal/...
 # Packages whose micro-benchmarks make bench runs (only those that exist yet).
-BENCH_PKGS = $(foreach d,store broker signing,$(if $(wildcard $(d)),./$(d)/...))
+BENCH_PKGS = $(foreach d,store broker signing bridge,$(if $(wildcard $(d)),./$(d)/...))
 # Seconds each fuzzer runs in make test (a smoke run) and in make fuzz.
 FUZZTIME       ?= 5s
 FUZZTIME_SMOKE ?= 3s
