@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Meta describes a publish for its envelope.
@@ -35,16 +35,16 @@ const receivedAtLayout = "2006-01-02T15:04:05.000Z07:00"
 // JSON, so it becomes "payload_base64": "".
 func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 	dst = append(dst, `{"topic":`...)
-	dst = appendJSONString(dst, m.Topic)
+	dst = jsonw.AppendString(dst, m.Topic)
 	dst = append(dst, `,"device":`...)
-	dst = appendJSONString(dst, m.Device)
+	dst = jsonw.AppendString(dst, m.Device)
 	dst = append(dst, `,"received_at":"`...)
 	dst = m.ReceivedAt.UTC().AppendFormat(dst, receivedAtLayout)
 	dst = append(dst, '"')
 	if !binary && maybeJSON(payload) && json.Valid(payload) {
 		if m.ContentType != "" {
 			dst = append(dst, `,"content_type":`...)
-			dst = appendJSONString(dst, m.ContentType)
+			dst = jsonw.AppendString(dst, m.ContentType)
 		}
 		dst = append(dst, `,"payload":`...)
 		dst = append(dst, payload...)
@@ -55,7 +55,7 @@ func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 		ct = DefaultBinaryContentType
 	}
 	dst = append(dst, `,"content_type":`...)
-	dst = appendJSONString(dst, ct)
+	dst = jsonw.AppendString(dst, ct)
 	dst = append(dst, `,"payload_base64":"`...)
 	dst = base64.StdEncoding.AppendEncode(dst, payload)
 	return append(dst, `"}`...)
@@ -99,7 +99,7 @@ const postEnd = "}]}"
 // The device acknowledges with its PUBACK, or by replying {"id": "<message id>", ...} on its ack topic.
 func AppendCommand(dst []byte, id string, body []byte, ttl, age time.Duration) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendJSONString(dst, id)
+	dst = jsonw.AppendString(dst, id)
 	dst = append(dst, `,"body":`...)
 	if len(body) == 0 {
 		dst = append(dst, "null"...)
@@ -143,13 +143,13 @@ const (
 // with "reply": <the reply payload> added for a reply (which ParseReply has checked to be JSON).
 func AppendResult(dst []byte, id, device, queue, via string, at time.Time, reply []byte) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendJSONString(dst, id)
+	dst = jsonw.AppendString(dst, id)
 	dst = append(dst, `,"device":`...)
-	dst = appendJSONString(dst, device)
+	dst = jsonw.AppendString(dst, device)
 	dst = append(dst, `,"queue":`...)
-	dst = appendJSONString(dst, queue)
+	dst = jsonw.AppendString(dst, queue)
 	dst = append(dst, `,"status":"acked","via":`...)
-	dst = appendJSONString(dst, via)
+	dst = jsonw.AppendString(dst, via)
 	dst = append(dst, `,"acked_at":"`...)
 	dst = at.UTC().AppendFormat(dst, receivedAtLayout)
 	dst = append(dst, '"')
@@ -158,57 +158,4 @@ func AppendResult(dst []byte, id, device, queue, via string, at time.Time, reply
 		dst = append(dst, reply...)
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, so the result is always valid
-// JSON; < > & are left as they are (the bodies are not HTML).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript string literals; escape them as encoding/json does.
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

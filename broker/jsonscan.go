@@ -3,6 +3,7 @@ package broker
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"github.com/zedge-io/zedge/internal/pyrepr"
 	"math"
 	"sort"
@@ -641,31 +642,6 @@ func pyStringList(items []string) string {
 
 // --- encoding ---
 
-// appendJSONString appends s as a JSON string, escaping only what JSON requires (no HTML escaping, so the stored
-// text is what the client sent).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, `\n`...)
-		case c == '\r':
-			b = append(b, `\r`...)
-		case c == '\t':
-			b = append(b, `\t`...)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
 // parseObject decodes a validated JSON object into a Metadata map, keeping values raw (later duplicates win).
 func parseObject(obj []byte) Metadata {
 	md := Metadata{}
@@ -691,7 +667,7 @@ func encodeObject(md Metadata) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
 		b = append(b, md[k]...)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"github.com/valyala/fasthttp"
+	"github.com/zedge-io/zedge/internal/jsonw"
 
 	"github.com/zedge-io/zedge/broker"
 )
@@ -10,14 +11,14 @@ import (
 // ?claim_id= when claimID is not empty. The body is copied raw, as stored.
 func (r *request) appendMessage(b []byte, m *broker.Message, claimID string) []byte {
 	b = append(b, `{"id": "`...)
-	b = appendJSONStringContent(b, m.ID)
+	b = jsonw.AppendStringContent(b, m.ID)
 	b = append(b, `", "href": "`...)
 	b = r.queuePath(b)
 	b = append(b, "/messages/"...)
-	b = appendJSONStringContent(b, m.ID)
+	b = jsonw.AppendStringContent(b, m.ID)
 	if claimID != "" {
 		b = append(b, "?claim_id="...)
-		b = appendJSONStringContent(b, claimID)
+		b = jsonw.AppendStringContent(b, claimID)
 	}
 	b = append(b, `", "ttl": `...)
 	b = appendInt(b, seconds(m.TTL))
@@ -72,7 +73,7 @@ func (s *Server) postMessages(r *request) (reply, error) {
 		b = append(b, '"')
 		b = r.queuePath(b)
 		b = append(b, "/messages/"...)
-		b = appendJSONStringContent(b, id)
+		b = jsonw.AppendStringContent(b, id)
 		b = append(b, '"')
 	}
 	b = append(b, "]}"...)
@@ -194,7 +195,7 @@ func (s *Server) deleteMessages(r *request) (reply, error) {
 				b = append(b, ", "...)
 			}
 			b = append(b, `{"id": "`...)
-			b = appendJSONStringContent(b, m.ID)
+			b = jsonw.AppendStringContent(b, m.ID)
 			b = append(b, `", "age": `...)
 			b = appendInt(b, ageSeconds(r.now, m.Created))
 			b = append(b, `, "ttl": `...)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"slices"
 	"time"
 
@@ -71,7 +72,7 @@ func appendMetadata(b []byte, md broker.Metadata) []byte {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendJSONString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ": "...)
 		b = appendRaw(b, md[k])
 	}
@@ -131,7 +132,7 @@ func (s *Server) listQueues(r *request) (reply, error) {
 		}
 		b = append(b, '{')
 		b = appendKey(b, "name")
-		b = appendJSONString(b, q.Name)
+		b = jsonw.AppendString(b, q.Name)
 		if opt.Detailed {
 			b = append(b, ", "...)
 			b = appendKey(b, "metadata")
@@ -267,7 +268,7 @@ func (r *request) appendMessageRef(b []byte, name, id string, created time.Time)
 	b = append(b, `{"href": "`...)
 	b = r.queuePath(b)
 	b = append(b, "/messages/"...)
-	b = appendJSONStringContent(b, id)
+	b = jsonw.AppendStringContent(b, id)
 	b = append(b, `", "age": `...)
 	b = appendInt(b, ageSeconds(r.now, created))
 	b = append(b, `, "created": "`...)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"github.com/zedge-io/zedge/internal/jsonw"
 
 	"github.com/valyala/fasthttp"
 
@@ -16,11 +17,11 @@ func (r *request) subscriptionsPath(b []byte) []byte {
 // appendSubscription writes {"id", "source", "subscriber", "ttl", "age", "options", "confirmed"}.
 func (r *request) appendSubscription(b []byte, sub *broker.Subscription) []byte {
 	b = append(b, `{"id": `...)
-	b = appendJSONString(b, sub.ID)
+	b = jsonw.AppendString(b, sub.ID)
 	b = append(b, `, "source": `...)
-	b = appendJSONString(b, sub.Queue)
+	b = jsonw.AppendString(b, sub.Queue)
 	b = append(b, `, "subscriber": `...)
-	b = appendJSONString(b, sub.Subscriber)
+	b = jsonw.AppendString(b, sub.Subscriber)
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(sub.TTL))
 	b = append(b, `, "age": `...)
@@ -57,7 +58,7 @@ func (s *Server) createSubscription(r *request) (reply, error) {
 		return reply{}, err
 	}
 	b := append(r.out[:0], `{"subscription_id": `...)
-	b = appendJSONString(b, sub.ID)
+	b = jsonw.AppendString(b, sub.ID)
 	b = append(b, '}')
 	r.out = b
 	return reply{status: fasthttp.StatusCreated, body: b, location: r.loc}, nil

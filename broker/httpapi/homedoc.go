@@ -1,6 +1,10 @@
 package httpapi
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/zedge-io/zedge/internal/jsonw"
+)
 
 // The two static documents, built once. Zaqar serialises them with Python's json module: the versions
 // document with the default separators, the home document with indent=4 (which uses "," and ": ").
@@ -133,14 +137,14 @@ func appendPyJSON(b []byte, v any, indent, level int) []byte {
 	}
 	switch v := v.(type) {
 	case string:
-		return appendJSONString(b, v)
+		return jsonw.AppendString(b, v)
 	case []string:
 		if len(v) == 0 {
 			return append(b, "[]"...)
 		}
 		b = append(b, '[')
 		for i, s := range v {
-			b = appendJSONString(sep(b, i), s)
+			b = jsonw.AppendString(sep(b, i), s)
 		}
 		return closing(b, ']')
 	case []jobj:
@@ -158,7 +162,7 @@ func appendPyJSON(b []byte, v any, indent, level int) []byte {
 		}
 		b = append(b, '{')
 		for i, kv := range v {
-			b = appendJSONString(sep(b, i), kv.k)
+			b = jsonw.AppendString(sep(b, i), kv.k)
 			b = append(b, ": "...)
 			b = appendPyJSON(b, kv.v, indent, level+1)
 		}

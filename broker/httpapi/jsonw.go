@@ -3,65 +3,12 @@ package httpapi
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // The JSON written here follows Python's json.dumps(ensure_ascii=False), as Zaqar does: ", " and ": "
 // separators, non-ASCII characters written as UTF-8, and only '"', '\\' and control characters escaped.
 
 const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendJSONStringContent(b, s)
-	return append(b, '"')
-}
-
-// appendJSONStringContent appends s escaped for the inside of a JSON string. Invalid UTF-8 becomes U+FFFD so
-// the output is always valid JSON.
-func appendJSONStringContent(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
 
 // appendKey appends `"key": ` for a key that needs no escaping.
 func appendKey(b []byte, key string) []byte {

@@ -6,43 +6,6 @@ import (
 	"testing"
 )
 
-func TestAppendJSONString(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"plain", `"plain"`},
-		{`q"b\`, `"q\"b\\"`},
-		{"a\nb\tc\x01", `"a\nb\tc\u0001"`},
-		{"é€😀", `"é€😀"`}, // non-ASCII is not escaped (ensure_ascii=False)
-		{"<&>", `"<&>"`},
-		{"bad\xffutf8", "\"bad\ufffdutf8\""},
-	} {
-		got := string(appendJSONString(nil, c.in))
-		if got != c.want {
-			t.Errorf("appendJSONString(%q) = %s; want %s", c.in, got, c.want)
-		}
-		var back string
-		if err := json.Unmarshal([]byte(got), &back); err != nil {
-			t.Errorf("%s is not valid JSON: %v", got, err)
-		}
-	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	f.Add("x\"y\\z\n\x00é")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := appendJSONString(nil, s)
-		var back string
-		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("invalid JSON %q for %q: %v", out, s, err)
-		}
-		if want := strings.ToValidUTF8(s, "\ufffd"); back != want && !strings.Contains(s, "\ufffd") {
-			// ToValidUTF8 folds a run of bad bytes into one replacement; we replace each byte.
-			if strings.ReplaceAll(back, "\ufffd", "") != strings.ReplaceAll(want, "\ufffd", "") {
-				t.Fatalf("round trip of %q gave %q", s, back)
-			}
-		}
-	})
-}
-
 func TestDocuments(t *testing.T) {
 	var versions map[string]any
 	if err := json.Unmarshal(versionsDocument(), &versions); err != nil {

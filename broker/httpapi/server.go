@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -303,11 +304,11 @@ func (s *Server) writeError(r *request, err error) {
 	}
 	b := append(r.out[:0], '{')
 	b = appendKey(b, "title")
-	b = appendJSONString(b, e.Title)
+	b = jsonw.AppendString(b, e.Title)
 	if e.Description != "" {
 		b = append(b, ", "...)
 		b = appendKey(b, "description")
-		b = appendJSONString(b, e.Description)
+		b = jsonw.AppendString(b, e.Description)
 	}
 	b = append(b, '}')
 	r.out = b
@@ -325,10 +326,10 @@ func (s *Server) writeKeystoneError(r *request, e *Error) {
 	b = appendInt(b, int64(e.Status))
 	b = append(b, ", "...)
 	b = appendKey(b, "title")
-	b = appendJSONString(b, e.Title)
+	b = jsonw.AppendString(b, e.Title)
 	b = append(b, ", "...)
 	b = appendKey(b, "message")
-	b = appendJSONString(b, e.Description)
+	b = jsonw.AppendString(b, e.Description)
 	b = append(b, "}}"...)
 	r.out = b
 	r.ctx.Response.Header.SetContentType("application/json")

@@ -3,6 +3,7 @@ package wsapi
 import (
 	"encoding/json"
 	"errors"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"net/http"
 	"slices"
 	"time"
@@ -91,12 +92,12 @@ func ageSeconds(now, t time.Time) int64 {
 // claimID "" writes null.
 func appendMessage(b []byte, m *broker.Message, claimID string, now time.Time) []byte {
 	b = append(b, `{"id": `...)
-	b = appendJSONString(b, m.ID)
+	b = jsonw.AppendString(b, m.ID)
 	b = append(b, `, "claim_id": `...)
 	if claimID == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, claimID)
+		b = jsonw.AppendString(b, claimID)
 	}
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(m.TTL))
@@ -146,7 +147,7 @@ func appendMetadata(b []byte, md broker.Metadata) []byte {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendJSONString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ": "...)
 		b = append(b, md[k]...)
 	}
@@ -155,11 +156,11 @@ func appendMetadata(b []byte, md broker.Metadata) []byte {
 
 func appendSubscription(b []byte, sub *broker.Subscription, now time.Time) []byte {
 	b = append(b, `{"id": `...)
-	b = appendJSONString(b, sub.ID)
+	b = jsonw.AppendString(b, sub.ID)
 	b = append(b, `, "source": `...)
-	b = appendJSONString(b, sub.Queue)
+	b = jsonw.AppendString(b, sub.Queue)
 	b = append(b, `, "subscriber": `...)
-	b = appendJSONString(b, sub.Subscriber)
+	b = jsonw.AppendString(b, sub.Subscriber)
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(sub.TTL))
 	b = append(b, `, "age": `...)
@@ -196,7 +197,7 @@ func queueList(s *Server, c *conn, r *request) reply {
 			b = append(b, ", "...)
 		}
 		b = append(b, `{"name": `...)
-		b = appendJSONString(b, q.Name)
+		b = jsonw.AppendString(b, q.Name)
 		if detailed {
 			b = append(b, `, "metadata": `...)
 			b = appendMetadata(b, q.Metadata)
@@ -268,7 +269,7 @@ func queueGetStats(s *Server, c *conn, r *request) reply {
 // appendMessageRef writes the stats' `, "oldest": {"id", "age", "created"}` (the storage shape, without href).
 func appendMessageRef(b []byte, name, id string, created, now time.Time) []byte {
 	b = append(b, `, "`+name+`": {"id": `...)
-	b = appendJSONString(b, id)
+	b = jsonw.AppendString(b, id)
 	b = append(b, `, "age": `...)
 	b = appendInt(b, ageSeconds(now, created))
 	b = append(b, `, "created": "`...)
@@ -363,7 +364,7 @@ func messagePost(s *Server, c *conn, r *request) reply {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendJSONString(b, id)
+		b = jsonw.AppendString(b, id)
 	}
 	return ok(http.StatusCreated, append(b, "]}"...))
 }
@@ -426,7 +427,7 @@ func claimCreate(s *Server, c *conn, r *request) reply {
 	if len(msgs) == 0 {
 		return ok(http.StatusNoContent, []byte(`{"claim_id": null}`))
 	}
-	b := append([]byte(`{"claim_id": `), appendJSONString(nil, claim.ID)...)
+	b := append([]byte(`{"claim_id": `), jsonw.AppendString(nil, claim.ID)...)
 	b = append(b, `, "messages": `...)
 	b = appendMessages(b, msgs, claim.ID, s.now())
 	return ok(http.StatusCreated, append(b, '}'))
@@ -473,7 +474,7 @@ func claimDelete(s *Server, c *conn, r *request) reply {
 func subscriptionCreate(s *Server, c *conn, r *request) reply {
 	subscriber, socket := r.body["subscriber"], false
 	if subscriber == nil {
-		subscriber, socket = appendJSONString(nil, c.subscriber), true
+		subscriber, socket = jsonw.AppendString(nil, c.subscriber), true
 	}
 	body := object("subscriber", json.RawMessage(subscriber), "ttl", r.body["ttl"], "options", r.body["options"])
 	sub, created, err := s.svc.CreateSubscription(s.ctx, r.project, r.queue, body)
@@ -486,9 +487,9 @@ func subscriptionCreate(s *Server, c *conn, r *request) reply {
 	if socket {
 		s.push.add(c, r.project, sub, r.binary)
 	}
-	b := append([]byte(`{"subscription_id": `), appendJSONString(nil, sub.ID)...)
+	b := append([]byte(`{"subscription_id": `), jsonw.AppendString(nil, sub.ID)...)
 	b = append(b, `, "message": `...)
-	b = appendJSONString(b, "Subscription "+r.queue+" created.")
+	b = jsonw.AppendString(b, "Subscription "+r.queue+" created.")
 	return ok(http.StatusCreated, append(b, '}'))
 }
 

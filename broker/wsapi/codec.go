@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"io"
 	"math"
 	"strconv"
@@ -159,7 +160,7 @@ func transcodeValue(d *msgpack.Decoder, r *sliceReader, out []byte, depth int) (
 		if !utf8.Valid(b) {
 			return out, &decodeError{"UnicodeDecodeError: 'utf-8' codec can't decode a string: invalid UTF-8"}
 		}
-		return appendJSONString(out, string(b)), nil
+		return jsonw.AppendString(out, string(b)), nil
 	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
 		if depth >= maxNesting {
 			return out, &decodeError{"ValueError: too deeply nested"}

@@ -2,6 +2,7 @@ package wsapi
 
 import (
 	"errors"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"net/http"
 
 	"github.com/zedge-io/zedge/broker"
@@ -15,7 +16,7 @@ type reply struct {
 
 // textReply answers with a JSON string body, as Zaqar does for "Queue q created." and the like.
 func textReply(status int, text string) reply {
-	return reply{status: status, body: appendJSONString(nil, text)}
+	return reply{status: status, body: jsonw.AppendString(nil, text)}
 }
 
 // emptyObject is the {} body of Zaqar's 204 answers.
@@ -23,7 +24,7 @@ var emptyObject = []byte("{}")
 
 // protocolError is an error of the protocol layer: {"error": text}.
 func protocolError(status int, text string) reply {
-	b := append([]byte(`{"error": `), appendJSONString(nil, text)...)
+	b := append([]byte(`{"error": `), jsonw.AppendString(nil, text)...)
 	return reply{status: status, body: append(b, '}')}
 }
 
@@ -78,12 +79,12 @@ func errorReply(err error) reply {
 
 // endpointError writes {"exception": exception, "error": summary or null}.
 func endpointError(status int, exception, summary string) reply {
-	b := append([]byte(`{"exception": `), appendJSONString(nil, exception)...)
+	b := append([]byte(`{"exception": `), jsonw.AppendString(nil, exception)...)
 	b = append(b, `, "error": `...)
 	if summary == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, summary)
+		b = jsonw.AppendString(b, summary)
 	}
 	return reply{status: status, body: append(b, '}')}
 }

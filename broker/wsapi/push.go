@@ -1,6 +1,7 @@
 package wsapi
 
 import (
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"sync"
 	"time"
 
@@ -150,7 +151,7 @@ func notificationJSON(m *broker.Message, queue string) []byte {
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(m.TTL))
 	b = append(b, `, "queue_name": `...)
-	b = appendJSONString(b, queue)
+	b = jsonw.AppendString(b, queue)
 	return append(b, `, "Message_Type": "Notification"}`...)
 }
 

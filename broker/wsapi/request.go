@@ -3,6 +3,7 @@ package wsapi
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/jsonw"
 )
 
 // request is one decoded frame: the envelope's action, headers and body, kept as raw JSON so that the Service
@@ -235,7 +236,7 @@ func object(kv ...any) []byte {
 			b = append(b, ", "...)
 		}
 		first = false
-		b = appendJSONString(b, kv[i].(string))
+		b = jsonw.AppendString(b, kv[i].(string))
 		b = append(b, ": "...)
 		b = append(b, v...)
 	}

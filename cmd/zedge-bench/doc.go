@@ -16,11 +16,24 @@
 //	post10          POST ten readings per request
 //	claim10+delete  claim up to 10 pre-filled messages, then DELETE each with its claim_id
 //	list10          GET ?echo=true&limit=10 on a pre-filled queue
+//	mqtt-qos1       1000 MQTT 3.1.1 devices (dev-0000..) publish ~100-byte JSON to sensors/b{n%10}/r{n}/temp at
+//	                QoS 1, one publish in flight each: PUBACKed messages/s, publish→PUBACK latency (the PUBACK
+//	                follows the store write), server CPU µs per message
+//	mqtt-qos0       the same at QoS 0: messages written/s, and afterwards stored/sent from the telemetry queues' stats
+//	mqtt-cmd        100 devices subscribed at QoS 1 to devices/{id}/commands; commands posted over REST to
+//	                cmd-{id} at 1000/s (open loop); scheduled-post→receipt latency, and the command queues must
+//	                drain (PUBACK deletes)
+//	mqtt-idle       1000 (-short: 200) devices connect, subscribe and idle; server RSS before and after (2 s GC
+//	                settle): KiB per idle device, Go runtime overhead included
+//
+// The MQTT workloads use the bridge's default rules with auth none (every client an operator of project
+// "default"), -devices overrides their device counts, and notes below the table give their derived figures.
+// The harness raises its open-files limit to the hard limit (the server inherits it).
 //
 // Usage:
 //
 //	go run ./cmd/zedge-bench -zedge bin/zedge [-short] [-json out.json] [-workloads post1,post10] [-conns 32]
-//	    [-queues 8] [-durability sync|async]
+//	    [-queues 8] [-durability sync|async] [-devices N]
 //
 // BENCH_SHORT=1 is the same as -short. Only loopback addresses are used. Runs are bounded in time (-duration,
 // -warmup) and in requests (-max-requests).

@@ -24,7 +24,8 @@ const (
 	workloadPost10     = "post10"
 	workloadClaimAck   = "claim10+delete"
 	workloadList10     = "list10"
-	defaultWorkloadSet = workloadPost1 + "," + workloadPost10 + "," + workloadClaimAck + "," + workloadList10
+	httpWorkloadSet    = workloadPost1 + "," + workloadPost10 + "," + workloadClaimAck + "," + workloadList10
+	defaultWorkloadSet = httpWorkloadSet + "," + mqttWorkloadSet
 )
 
 // workloads maps each name to the step one connection repeats. A step may send several requests (each recorded
@@ -49,6 +50,8 @@ type loadConfig struct {
 	BodySize int           // approximate bytes of each message body
 	Project  string
 	Run      string // distinguishes queue names between runs against the same server
+	MQTT     string // host:port of zedge's MQTT listener (MQTT workloads)
+	Devices  int    // MQTT device connections (MQTT workloads)
 }
 
 // worker is one closed-loop connection.
@@ -211,6 +214,12 @@ const (
 
 // runLoad runs one workload and writes the markers and the JSON result to out.
 func runLoad(cfg loadConfig, out io.Writer) error {
+	if run, ok := mqttWorkloads[cfg.Workload]; ok {
+		if cfg.MQTT == "" || cfg.Devices < 1 {
+			return fmt.Errorf("%s needs -mqtt and -devices", cfg.Workload)
+		}
+		return run(cfg, out)
+	}
 	step, ok := workloads[cfg.Workload]
 	if !ok {
 		return fmt.Errorf("unknown workload %q", cfg.Workload)

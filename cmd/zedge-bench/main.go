@@ -32,6 +32,7 @@ type Config struct {
 	MaxRequests    uint64        // per workload, a bound on recorded requests
 	Prefill        int           // messages posted before claim/list workloads (0: a default per workload)
 	BodySize       int           // approximate bytes of each message body
+	Devices        int           // MQTT devices per MQTT workload (0: a default per workload)
 }
 
 // DefaultConfig returns the full-run defaults.
@@ -72,7 +73,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("no workloads"))
 	}
 	for _, w := range c.Workloads {
-		if _, ok := workloads[w]; !ok {
+		_, isHTTP := workloads[w]
+		if _, isMQTT := mqttWorkloads[w]; !isHTTP && !isMQTT {
 			errs = append(errs, fmt.Errorf("unknown workload %q (known: %s)", w, defaultWorkloadSet))
 		}
 	}
@@ -87,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.Durability != "sync" && c.Durability != "async" {
 		errs = append(errs, fmt.Errorf("-durability %q: need sync or async", c.Durability))
+	}
+	if c.Devices < 0 || c.Devices > 5000 {
+		errs = append(errs, fmt.Errorf("-devices %d: need 0..5000", c.Devices))
 	}
 	if c.MaxRequests == 0 {
 		errs = append(errs, errors.New("-max-requests must be positive"))
@@ -147,6 +152,7 @@ func run(args []string) error {
 	fs.Uint64Var(&cfg.MaxRequests, "max-requests", cfg.MaxRequests, "bound on recorded requests per workload")
 	fs.IntVar(&cfg.Prefill, "prefill", 0, "messages posted before claim/list workloads (0: default)")
 	fs.IntVar(&cfg.BodySize, "body-size", cfg.BodySize, "approximate bytes per message body")
+	fs.IntVar(&cfg.Devices, "devices", 0, "MQTT devices per MQTT workload (0: 1000, mqtt-cmd 100, mqtt-idle 1000 or 200 with -short)")
 
 	// Child modes: the harness re-executes itself for the load and the reference server.
 	loadMode := fs.Bool("load", false, "internal: run one workload as the load process")
@@ -154,11 +160,13 @@ func run(args []string) error {
 	var lc loadConfig
 	fs.StringVar(&lc.Target, "target", "", "internal: host:port to load")
 	fs.StringVar(&lc.Run, "run", "r", "internal: queue name tag")
+	fs.StringVar(&lc.MQTT, "mqtt", "", "internal: host:port of zedge's MQTT listener")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg.Workloads = strings.Split(*workloadList, ",")
 	cfg.resolve()
+	raiseFileLimit() // before any child starts: they inherit it
 
 	switch {
 	case *refMode:
@@ -170,6 +178,7 @@ func run(args []string) error {
 		lc.Workload, lc.Conns, lc.Queues = cfg.Workloads[0], cfg.Conns, cfg.Queues
 		lc.Warmup, lc.Duration, lc.MaxReqs = cfg.Warmup, cfg.Duration, cfg.MaxRequests
 		lc.Prefill, lc.BodySize, lc.Project = cfg.Prefill, cfg.BodySize, "bench"
+		lc.Devices = devicesFor(lc.Workload, cfg.Devices, cfg.Short)
 		return runLoad(lc, os.Stdout)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -239,6 +248,15 @@ func orchestrate(cfg Config) error {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("* %s ran out of its %d pre-filled messages before the end; "+
 				"its rates cover %.1fs (raise -prefill)", wl, res.Prefilled, res.Elapsed))
 		}
+		if res.Note != "" {
+			rep.Notes = append(rep.Notes, "* "+res.Workload+": "+res.Note)
+		}
+		switch wl {
+		case workloadMQTTQoS1, workloadMQTTQoS0:
+			rep.Notes = append(rep.Notes, "* "+cpuPerMessageNote(res))
+		case workloadMQTTIdle:
+			rep.Notes = append(rep.Notes, "* "+wl+": "+idleNote(res.Conns, res.RSSBefore, res.RSSAfter))
+		}
 		rep.Results = append(rep.Results, res)
 		_ = os.RemoveAll(dataDir)
 	}
@@ -260,13 +278,21 @@ func orchestrate(cfg Config) error {
 
 // measure runs one load process against srv and samples the server's CPU time over exactly the recorded window.
 func measure(cfg Config, self string, srv *child, workload, dataDir string, prefill int) (Result, error) {
-	fmt.Fprintf(os.Stderr, "zedge-bench: %s against %s (%d connections, %s)...\n", workload, srv.name, cfg.Conns, cfg.Duration)
+	conns := cfg.Conns
+	if _, ok := mqttWorkloads[workload]; ok {
+		conns = devicesFor(workload, cfg.Devices, cfg.Short)
+	}
+	fmt.Fprintf(os.Stderr, "zedge-bench: %s against %s (%d connections, %s)...\n", workload, srv.name, conns, cfg.Duration)
 	args := []string{
 		"-load", "-target", srv.addr, "-workloads", workload,
 		"-conns", strconv.Itoa(cfg.Conns), "-queues", strconv.Itoa(cfg.Queues),
 		"-duration", cfg.Duration.String(), "-warmup", cfg.Warmup.String(),
 		"-max-requests", strconv.FormatUint(cfg.MaxRequests, 10), "-prefill", strconv.Itoa(prefill),
 		"-body-size", strconv.Itoa(cfg.BodySize), "-run", strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+		"-mqtt", srv.mqtt, "-devices", strconv.Itoa(cfg.Devices),
+	}
+	if cfg.Short {
+		args = append(args, "-short")
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
@@ -279,6 +305,7 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 	}
 	var res Result
 	var cpuStart, cpuEnd float64
+	var rssErr error
 	var gotResult bool
 	var readErr error
 	sc := bufio.NewScanner(stdout)
@@ -290,6 +317,10 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 			cpuStart, readErr = cpuSeconds(srv.pid)
 		case line == markMeasureEnd:
 			cpuEnd, readErr = cpuSeconds(srv.pid)
+		case line == markRSSBefore:
+			res.RSSBefore, _, rssErr = memoryBytes(srv.pid)
+		case line == markRSSAfter:
+			res.RSSAfter, _, rssErr = memoryBytes(srv.pid)
 		case strings.HasPrefix(line, markResult):
 			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, markResult)), &res.LoadResult); err != nil {
 				readErr = fmt.Errorf("load result: %w", err)
@@ -302,8 +333,8 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 	if err := cmd.Wait(); err != nil {
 		return Result{}, fmt.Errorf("load process for %s: %w", workload, err)
 	}
-	if readErr != nil {
-		return Result{}, readErr
+	if err := errors.Join(readErr, rssErr); err != nil {
+		return Result{}, err
 	}
 	if !gotResult {
 		return Result{}, fmt.Errorf("load process for %s printed no result", workload)

@@ -103,6 +103,7 @@ type child struct {
 	name    string
 	cmd     *exec.Cmd
 	addr    string
+	mqtt    string // zedge's MQTT listener, from the ready file ("" for the reference server)
 	pid     int
 	logPath string
 	done    chan struct{}
@@ -133,12 +134,13 @@ func startChild(name string, cmd *exec.Cmd, workDir string) (*child, error) {
 		if raw, err := os.ReadFile(readyFile); err == nil {
 			var ready struct {
 				HTTP string `json:"http"`
+				MQTT string `json:"mqtt"`
 			}
 			if err := json.Unmarshal(raw, &ready); err != nil || ready.HTTP == "" {
 				c.kill()
 				return nil, fmt.Errorf("%s: bad ready file %q: %v", name, raw, err)
 			}
-			c.addr = ready.HTTP
+			c.addr, c.mqtt = ready.HTTP, ready.MQTT
 			return c, nil
 		}
 		select {

@@ -29,18 +29,27 @@ type LoadResult struct {
 	// LoadCPU is the load process's own CPU seconds over the recorded window: on a small machine the load
 	// generator and the server share the cores, and this shows how much the generator took.
 	LoadCPU float64 `json:"load_cpu_s"`
+	// Sent and Stored are mqtt-qos0's written and stored messages, and mqtt-cmd's posted commands and those
+	// still in the command queues after the run.
+	Sent   uint64 `json:"sent,omitempty"`
+	Stored uint64 `json:"stored_or_left,omitempty"`
+	// Note explains a workload's figures below the table.
+	Note string `json:"note,omitempty"`
 }
 
 // Result is one row of the report: the load figures plus what the orchestrator measured on the server.
 type Result struct {
 	LoadResult
-	Target     string  `json:"target"` // "zedge" or "canned-201"
-	ReqPerSec  float64 `json:"requests_per_s"`
-	MsgPerSec  float64 `json:"messages_per_s"`
-	ServerCPU  float64 `json:"server_cpu_s"`
-	CPUPer1k   float64 `json:"server_cpu_s_per_1k_requests"`
-	ServerRSS  int64   `json:"server_rss_bytes"`
-	ServerHWM  int64   `json:"server_peak_rss_bytes"`
+	Target    string  `json:"target"` // "zedge" or "canned-201"
+	ReqPerSec float64 `json:"requests_per_s"`
+	MsgPerSec float64 `json:"messages_per_s"`
+	ServerCPU float64 `json:"server_cpu_s"`
+	CPUPer1k  float64 `json:"server_cpu_s_per_1k_requests"`
+	ServerRSS int64   `json:"server_rss_bytes"`
+	ServerHWM int64   `json:"server_peak_rss_bytes"`
+	// RSSBefore and RSSAfter are mqtt-idle's server RSS before the devices connected and after they settled.
+	RSSBefore  int64   `json:"server_rss_before_bytes,omitempty"`
+	RSSAfter   int64   `json:"server_rss_after_bytes,omitempty"`
 	DataDir    int64   `json:"data_dir_bytes"`
 	VsCeiling  float64 `json:"ratio_to_canned_201,omitempty"`
 	Durability string  `json:"durability,omitempty"`
