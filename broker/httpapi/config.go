@@ -36,6 +36,8 @@ type Config struct {
 	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
 	// Concurrency limits the requests served at once (0: fasthttp's default, 256 Ki).
 	Concurrency int `yaml:"concurrency"`
+	// Metrics serves Prometheus metrics at GET /metrics on this port (open like /healthz: no headers, no token).
+	Metrics bool `yaml:"metrics"`
 	// ReadBufferSize is the per-connection read buffer; it also bounds the size of the request headers.
 	ReadBufferSize int `yaml:"read_buffer_size"`
 	// MaxBodySize bounds request bodies of the routes for which Zaqar sets no limit of its own (claims,
@@ -58,6 +60,7 @@ func DefaultConfig() Config {
 		ReadBufferSize:    8192,
 		MaxBodySize:       65536,
 		Name:              "zedge",
+		Metrics:           true,
 	}
 }
 

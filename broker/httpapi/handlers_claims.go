@@ -35,6 +35,9 @@ func (s *Server) createClaim(r *request) (reply, error) {
 	if len(msgs) == 0 {
 		return noBody204, nil
 	}
+	if s.obs != nil {
+		s.obs.MessagesClaimed(r.queue, len(msgs))
+	}
 	b := append(r.out[:0], `{"messages": [`...)
 	for i := range msgs {
 		if i > 0 {

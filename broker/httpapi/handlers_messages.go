@@ -188,6 +188,9 @@ func (s *Server) deleteMessages(r *request) (reply, error) {
 		if err != nil {
 			return reply{}, err
 		}
+		if s.obs != nil && len(msgs) > 0 {
+			s.obs.MessagesDeleted(r.queue, len(msgs))
+		}
 		b := append(r.out[:0], `{"messages": [`...)
 		for i := range msgs {
 			m := &msgs[i]
@@ -213,6 +216,11 @@ func (s *Server) deleteMessages(r *request) (reply, error) {
 		if err := s.svc.DeleteMessages(r.context(), r.caller.Project, r.queue, ids); err != nil {
 			return reply{}, err
 		}
+		if s.obs != nil {
+			// Ids that were already gone are not told apart (Zaqar answers 204 either way): this counts the
+			// ids asked for.
+			s.obs.MessagesDeleted(r.queue, len(ids))
+		}
 		return noBody204, nil
 	}
 }
@@ -233,6 +241,9 @@ func (s *Server) deleteMessage(r *request) (reply, error) {
 		queryString(r.ctx.QueryArgs(), "claim_id"))
 	if err != nil {
 		return reply{}, err
+	}
+	if s.obs != nil {
+		s.obs.MessagesDeleted(r.queue, 1)
 	}
 	return noBody204, nil
 }

@@ -94,5 +94,8 @@ func (s *Server) routes() *router.Router {
 	rr.HEAD("/healthz", s.probe(false))
 	rr.GET("/readyz", s.probe(true))
 	rr.HEAD("/readyz", s.probe(true))
+	if s.metrics != nil {
+		rr.GET(MetricsPath, s.metrics)
+	}
 	return rr
 }

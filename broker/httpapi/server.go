@@ -64,7 +64,10 @@ type Server struct {
 	auth   Authenticator
 	guard  *Guard
 	ws     fasthttp.RequestHandler
-	rules  bodyRules
+	obs    RequestObserver
+	// metrics serves MetricsPath, outside the pipeline like the probes.
+	metrics fasthttp.RequestHandler
+	rules   bodyRules
 
 	handler fasthttp.RequestHandler
 	srv     *fasthttp.Server
@@ -232,6 +235,9 @@ func (s *Server) end(r *request) {
 		s.writeError(r, &Error{Status: fasthttp.StatusInternalServerError, Title: internalErrorTitle})
 	}
 	r.finishBody()
+	if s.obs != nil {
+		s.observe(r)
+	}
 	if s.log.Enabled(r.ctx, slog.LevelDebug) {
 		s.log.LogAttrs(r.ctx, slog.LevelDebug, "request",
 			slog.String("method", string(r.ctx.Method())),

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
+	"github.com/zedge-io/zedge/broker/metrics"
 	"github.com/zedge-io/zedge/broker/notify"
 	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/signing"
@@ -47,6 +49,9 @@ type App struct {
 	wsLn    net.Listener
 
 	notifier *notify.Notifier
+	metrics  *metrics.Metrics
+	pprof    *http.Server
+	pprofLn  net.Listener
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -90,13 +95,17 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	if err := a.newWS(svc, log); err != nil {
 		return nil, a.abandon(err)
 	}
-	a.http, err = httpapi.New(svc, cfg.HTTP, log, append(a.httpOptions(), httpapi.WithGuard(a.guard))...)
+	httpOpts := append(a.httpOptions(), a.newMetrics(svc)...)
+	a.http, err = httpapi.New(svc, cfg.HTTP, log, append(httpOpts, httpapi.WithGuard(a.guard))...)
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http api: %w", err))
 	}
 	a.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("http listen: %w", err))
+	}
+	if err := a.listenPprof(); err != nil {
+		return nil, a.abandon(err)
 	}
 	if err := a.mqtt.Start(); err != nil {
 		return nil, a.abandon(fmt.Errorf("mqtt listen: %w", err))
@@ -140,6 +149,9 @@ func (a *App) abandon(err error) error {
 	}
 	if a.httpLn != nil {
 		_ = a.httpLn.Close()
+	}
+	if a.pprofLn != nil {
+		_ = a.pprofLn.Close()
 	}
 	if a.wsLn != nil {
 		_ = a.wsLn.Close()
@@ -186,6 +198,7 @@ func (a *App) Run(ctx context.Context) error {
 		serveErr = a.http.Serve(a.httpLn)
 	}()
 	wsServing := a.serveWS()
+	a.servePprof()
 
 	// Revocations written by another process (zedge revoke) take effect within a poll interval.
 	a.revoked.Watch()
@@ -250,6 +263,7 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 		errs = append(errs, fmt.Errorf("close http listener: %w", err))
 	}
 	<-serving
+	a.stopPprof(ctx)
 	// Sockets (of both listeners) are closed after the HTTP drain; their socket subscriptions are deleted from
 	// the store, which is still open.
 	if err := a.stopWS(ctx); err != nil {

@@ -46,6 +46,8 @@ type Config struct {
 	Notify notify.Config `yaml:"notify"`
 	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a stop signal.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Debug holds diagnostics that are off by default (pprof).
+	Debug DebugConfig `yaml:"debug"`
 }
 
 // Store kinds.
@@ -102,6 +104,7 @@ func (c Config) Validate() error {
 	errs = append(errs, inSection("bridge", c.Bridge.Validate())...)
 	errs = append(errs, inSection("websocket", c.Websocket.Validate())...)
 	errs = append(errs, inSection("notify", c.Notify.Validate())...)
+	errs = append(errs, inSection("debug", c.Debug.Validate())...)
 	if c.Auth.Mode == httpapi.AuthJWT {
 		if keys, err := c.Signing.TokenKeys(); err == nil && keys == nil {
 			errs = append(errs, fmt.Errorf("auth.mode jwt needs a token key: set %s or signing.token.secrets, "+
