@@ -212,3 +212,27 @@ func TestSweepSessions(t *testing.T) {
 		t.Errorf("%d sessions after the sweep, want the one connected client's", n)
 	}
 }
+
+// ClientsConnected follows clients connecting and disconnecting (the metrics gauge reads it).
+func TestClientsConnected(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Auth = AuthNone; c.DefaultProject = testProject })
+	if n := e.b.ClientsConnected(); n != 0 {
+		t.Fatalf("%d clients connected before any", n)
+	}
+	// The server counts a client on its own goroutine: wait for the count to settle.
+	settle := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(waitLimit)
+		for e.b.ClientsConnected() != want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := e.b.ClientsConnected(); n != want {
+			t.Errorf("%d clients connected, want %d", n, want)
+		}
+	}
+	c1, c2 := e.v3("cc-1", ""), e.v3("cc-2", "")
+	settle(2)
+	c1.Disconnect(0)
+	settle(1)
+	c2.Disconnect(0)
+}

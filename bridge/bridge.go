@@ -176,6 +176,9 @@ func (b *Bridge) Addr() string {
 	return b.tcp.Address()
 }
 
+// ClientsConnected is the number of MQTT clients connected now (for the metrics exporter).
+func (b *Bridge) ClientsConnected() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsConnected) }
+
 // WebSocketAddr is the bound MQTT-over-websocket address, or "" when there is none.
 func (b *Bridge) WebSocketAddr() string {
 	if b.ws == nil {

@@ -75,8 +75,8 @@ func TestMetricsScrape(t *testing.T) {
 	before := scrape(t, s)
 	// The vectors (requests, messages) have no series until something happened; these always do.
 	for _, fam := range []string{"go_goroutines", "process_resident_memory_bytes", "zedge_auth_refusals_total",
-		"zedge_mqtt_events_total", "zedge_notifications_total", "zedge_websocket_sockets_open",
-		"zedge_store_commit_groups_total"} {
+		"zedge_mqtt_events_total", "zedge_mqtt_clients_connected", "zedge_notifications_total",
+		"zedge_websocket_sockets_open", "zedge_store_commit_groups_total"} {
 		if before[fam] == nil {
 			t.Errorf("family %s missing from /metrics", fam)
 		}

@@ -52,6 +52,9 @@ func (a *App) newMetrics(svc *broker.Service) []httpapi.Option {
 	if a.mqtt != nil {
 		m.CounterMap("zedge_mqtt_events_total", "MQTT bridge events: connections accepted and refused by reason, "+
 			"ACL denials, telemetry stored and refused, commands delivered and acknowledged.", "event", a.mqtt.Counters)
+		b := a.mqtt
+		m.GaugeFunc("zedge_mqtt_clients_connected", "MQTT clients connected now.",
+			func() float64 { return float64(b.ClientsConnected()) })
 	}
 	if a.notifier != nil {
 		n := a.notifier
