@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/zedge-io/zedge/store"
 )
@@ -81,6 +82,7 @@ func (s *Service) CreateClaim(ctx context.Context, project, queue string, opt Cl
 	if res.DeadLettered > 0 {
 		s.log.Debug("messages dead-lettered", "project", project, "queue", queue,
 			"dead_letter_queue", spec.DeadLetterQueue, "count", res.DeadLettered)
+		s.notifyDeadLettered(project, queue, res.DeadLettered)
 	}
 	if len(res.Messages) == 0 {
 		return Claim{}, []Message{}, nil
@@ -139,4 +141,29 @@ func (s *Service) ReleaseClaim(ctx context.Context, project, queue, id string) e
 		return s.unavailable(err, "Claim could not be deleted.")
 	}
 	return nil
+}
+
+// DeadLetterObserver is an optional extension of Observer: an observer that implements it is told, after a
+// claim, how many messages of queue went over _max_claim_count and were moved to the dead-letter queue.
+// Like MessagesPosted it must not block.
+type DeadLetterObserver interface {
+	MessagesDeadLettered(project, queue string, n int)
+}
+
+// notifyDeadLettered tells the observers that implement DeadLetterObserver, with the same rules as notify.
+func (s *Service) notifyDeadLettered(project, queue string, n int) {
+	for _, o := range *s.observersV.Load() {
+		do, ok := o.(DeadLetterObserver)
+		if !ok {
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.log.Error("observer panicked", "observer", fmt.Sprintf("%T", o), "panic", r)
+				}
+			}()
+			do.MessagesDeadLettered(project, queue, n)
+		}()
+	}
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -131,9 +132,25 @@ func TestClaimExtendsMessageLife(t *testing.T) {
 	}
 }
 
+// deadLetterCounter is an Observer that also counts dead-lettered messages per queue.
+type deadLetterCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (d *deadLetterCounter) MessagesPosted(PostEvent) {}
+
+func (d *deadLetterCounter) MessagesDeadLettered(project, queue string, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n[project+"/"+queue] += n
+}
+
 func TestDeadLetter(t *testing.T) {
 	e := newEnv(t)
 	ctx, s := e.ctx, e.svc
+	dl := &deadLetterCounter{n: map[string]int{}}
+	s.AddObserver(dl)
 	_, err := s.CreateQueue(ctx, proj, "work", []byte(`{"_max_claim_count": 2, "_dead_letter_queue": "dlq",
 		"_dead_letter_queue_messages_ttl": 120}`))
 	must(t, err)
@@ -157,6 +174,11 @@ func TestDeadLetter(t *testing.T) {
 	if st.Total != 0 || dst.Total != 1 {
 		t.Fatalf("after dead-lettering: work %+v, dlq %+v", st, dst)
 	}
+	dl.mu.Lock()
+	if got := dl.n[proj+"/work"]; got != 1 || len(dl.n) != 1 {
+		t.Errorf("DeadLetterObserver told %v, want 1 for %s/work", dl.n, proj)
+	}
+	dl.mu.Unlock()
 	list, err := s.ListMessages(ctx, consumer, "dlq", MessageListOptions{})
 	must(t, err)
 	if len(list.Messages) != 1 || string(list.Messages[0].Body) != `"job"` || list.Messages[0].TTL != 120*time.Second ||

@@ -47,9 +47,9 @@ type Metrics struct {
 	routes   atomic.Pointer[map[routeKey]routeMetrics]
 	routesMu sync.Mutex // serialises the copy-on-write of routes (only when a new combination appears)
 
-	posted, claimed, deleted *prometheus.CounterVec
-	classes                  atomic.Pointer[map[string]classMetrics]
-	classesMu                sync.Mutex
+	posted, claimed, deleted, deadLettered *prometheus.CounterVec
+	classes                                atomic.Pointer[map[string]classMetrics]
+	classesMu                              sync.Mutex
 }
 
 type routeKey struct {
@@ -63,7 +63,7 @@ type routeMetrics struct {
 }
 
 type classMetrics struct {
-	posted, claimed, deleted prometheus.Counter
+	posted, claimed, deleted, deadLettered prometheus.Counter
 }
 
 // New builds the metrics on a fresh registry, with the Go runtime and process collectors.
@@ -85,11 +85,13 @@ func New() *Metrics {
 	m.posted = msg("posted_total", "Messages posted, by any transport, per queue class (queue-name prefix before '-').")
 	m.claimed = msg("claimed_total", "Messages claimed over REST, per queue class.")
 	m.deleted = msg("deleted_total", "Messages deleted over REST (by id, by ids asked for, or popped), per queue class.")
+	m.deadLettered = msg("dead_lettered_total",
+		"Messages moved to a dead-letter queue after _max_claim_count claims, per class of the queue they left.")
 	empty := map[routeKey]routeMetrics{}
 	m.routes.Store(&empty)
 	emptyC := map[string]classMetrics{}
 	m.classes.Store(&emptyC)
-	m.reg.MustRegister(m.requests, m.latency, m.posted, m.claimed, m.deleted,
+	m.reg.MustRegister(m.requests, m.latency, m.posted, m.claimed, m.deleted, m.deadLettered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -154,7 +156,7 @@ func (m *Metrics) class(queue string) classMetrics {
 	}
 	c = strings.Clone(c) // queue may be a view of a pooled buffer
 	cm := classMetrics{posted: m.posted.WithLabelValues(c), claimed: m.claimed.WithLabelValues(c),
-		deleted: m.deleted.WithLabelValues(c)}
+		deleted: m.deleted.WithLabelValues(c), deadLettered: m.deadLettered.WithLabelValues(c)}
 	next := make(map[string]classMetrics, len(cur)+1)
 	for key, v := range cur {
 		next[key] = v
@@ -174,3 +176,8 @@ func (m *Metrics) MessagesClaimed(queue string, n int) { m.class(queue).claimed.
 
 // MessagesDeleted counts messages deleted over REST (httpapi.RequestObserver).
 func (m *Metrics) MessagesDeleted(queue string, n int) { m.class(queue).deleted.Add(float64(n)) }
+
+// MessagesDeadLettered counts messages moved to a dead-letter queue (broker.DeadLetterObserver).
+func (m *Metrics) MessagesDeadLettered(_, queue string, n int) {
+	m.class(queue).deadLettered.Add(float64(n))
+}

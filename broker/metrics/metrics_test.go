@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/store/memstore"
 )
 
 func TestQueueClass(t *testing.T) {
@@ -119,4 +121,41 @@ func BenchmarkObserve(b *testing.B) {
 			m.MessagesPosted(ev)
 		}
 	})
+}
+
+// The Service tells the metrics about dead-lettered messages when they are registered as its observer.
+func TestDeadLetteredFromService(t *testing.T) {
+	st := memstore.New()
+	defer st.Close()
+	svc, err := broker.New(st, broker.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	svc.AddObserver(m)
+	ctx := context.Background()
+	if _, err := svc.CreateQueue(ctx, "p", "jobs-a", []byte(`{"_max_claim_count": 1, "_dead_letter_queue": "dlq-a"}`)); err != nil {
+		t.Fatal(err)
+	}
+	caller := broker.Caller{Project: "p"}
+	body := []byte(`{"messages": [{"ttl": 60, "body": 1}]}`)
+	if _, err := svc.PostMessages(ctx, caller, "jobs-a", body, len(body)); err != nil {
+		t.Fatal(err)
+	}
+	c, msgs, err := svc.CreateClaim(ctx, "p", "jobs-a", broker.ClaimOptions{})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("claim: %v %d", err, len(msgs))
+	}
+	if err := svc.ReleaseClaim(ctx, "p", "jobs-a", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.CreateClaim(ctx, "p", "jobs-a", broker.ClaimOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.deadLettered.WithLabelValues("jobs")); got != 1 {
+		t.Errorf("dead-lettered for class jobs: %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.posted.WithLabelValues("jobs")); got != 1 {
+		t.Errorf("posted for class jobs: %v, want 1", got)
+	}
 }
