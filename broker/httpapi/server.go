@@ -77,6 +77,10 @@ type Server struct {
 
 	mu   sync.Mutex
 	addr net.Addr
+	// ln and shutdown close a race fasthttp leaves open: its Shutdown returns at once when Serve has not yet
+	// registered the listener, and that Serve then never returns.
+	ln       net.Listener
+	shutdown bool
 }
 
 // New builds the server: routes, documents and the fasthttp server (not yet listening).
@@ -146,7 +150,11 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.handler }
 // Serve accepts connections on ln until Shutdown. It returns nil after a Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.addr = ln.Addr()
+	if s.shutdown {
+		s.mu.Unlock()
+		return ln.Close()
+	}
+	s.addr, s.ln = ln.Addr(), ln
 	s.mu.Unlock()
 	s.log.Info("serving Zaqar v2 REST", "addr", ln.Addr().String(), "admin_mode", s.cfg.AdminMode)
 	if err := s.srv.Serve(ln); err != nil {
@@ -158,7 +166,15 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections, lets in-flight requests finish (their responses carry
 // Connection: close) and closes idle connections. It returns ctx's error if ctx ends first.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.ShutdownWithContext(ctx)
+	s.mu.Lock()
+	s.shutdown = true
+	ln := s.ln
+	s.mu.Unlock()
+	err := s.srv.ShutdownWithContext(ctx)
+	if ln != nil {
+		_ = ln.Close() // ends a Serve that fasthttp had not registered yet; a second close is harmless
+	}
+	return err
 }
 
 // Addr is the address Serve listens on (nil before Serve).

@@ -54,7 +54,10 @@ type Server struct {
 	conns   map[*conn]struct{}
 	closing bool
 	addr    net.Addr
-	done    sync.WaitGroup // one per open socket
+	// ln closes a race fasthttp leaves open: its Shutdown returns at once when Serve has not yet registered the
+	// listener, and that Serve then never returns.
+	ln   net.Listener
+	done sync.WaitGroup // one per open socket
 
 	slowClosed   atomic.Uint64
 	authExpired  atomic.Uint64
@@ -172,7 +175,11 @@ func writeHTTPError(ctx *fasthttp.RequestCtx, status int, text string) {
 // Serve accepts connections on ln until Shutdown; it returns nil after a Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.addr = ln.Addr()
+	if s.closing {
+		s.mu.Unlock()
+		return ln.Close()
+	}
+	s.addr, s.ln = ln.Addr(), ln
 	s.mu.Unlock()
 	s.log.Info("serving Zaqar websocket API", "addr", ln.Addr().String(), "path", s.cfg.Path, "auth", s.auth.Mode)
 	if err := s.srv.Serve(ln); err != nil {
@@ -194,12 +201,16 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	ln := s.ln
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
 	err := s.srv.ShutdownWithContext(ctx)
+	if ln != nil {
+		_ = ln.Close() // ends a Serve that fasthttp had not registered yet; a second close is harmless
+	}
 	for _, c := range conns {
 		c.closeWith(websocket.CloseGoingAway, "Server shutting down.")
 	}
