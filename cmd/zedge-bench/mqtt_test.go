@@ -87,3 +87,14 @@ func TestMQTTWorkloadsInDefaultSet(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUPerMessageNote(t *testing.T) {
+	r := Result{LoadResult: LoadResult{Workload: workloadMQTTQoS1, Messages: 20000}, ServerCPU: 0.8}
+	if got := cpuPerMessageNote(r); !strings.Contains(got, "40.0 µs per stored message") {
+		t.Fatalf("cpuPerMessageNote = %q", got)
+	}
+	r.Messages = 0
+	if got := cpuPerMessageNote(r); !strings.Contains(got, "nothing stored") {
+		t.Fatalf("cpuPerMessageNote with no messages = %q", got)
+	}
+}

@@ -98,6 +98,9 @@ func (rep *Report) applyCeiling() {
 		return
 	}
 	for i := range rep.Results {
+		if _, ok := mqttWorkloads[rep.Results[i].Workload]; ok {
+			continue // not requests against the same ceiling
+		}
 		rep.Results[i].VsCeiling = rep.Results[i].ReqPerSec / ceiling
 	}
 }
