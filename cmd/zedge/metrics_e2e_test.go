@@ -121,3 +121,22 @@ func TestMetricsScrape(t *testing.T) {
 		}
 	}
 }
+
+// In jwt mode /metrics stays open like /healthz, while /v2 needs a token; a refused request shows up in the
+// refusal counter by reason.
+func TestMetricsOpenInJWTMode(t *testing.T) {
+	s, _ := authServer(t, true)
+	before := scrape(t, s)
+	res, err := http.Get(s.base + "/v2/queues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /v2/queues without a token: %d, want 401", res.StatusCode)
+	}
+	after := scrape(t, s)
+	if d := sample(after, "zedge_auth_refusals_total", nil) - sample(before, "zedge_auth_refusals_total", nil); d != 1 {
+		t.Errorf("auth refusals moved by %v after one refused request, want 1", d)
+	}
+}
