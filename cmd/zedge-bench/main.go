@@ -243,7 +243,7 @@ func orchestrate(cfg Config) error {
 			// A flood of QoS 0 readings can leave zedge still storing at SIGTERM; the figures were taken
 			// before, so report the unclean stop instead of losing the run.
 			rep.Notes = append(rep.Notes, fmt.Sprintf("* %s: zedge did not stop cleanly afterwards: %s", wl,
-				firstLine(stopErr.Error())))
+				summarizeStopError(stopErr.Error())))
 			stopErr = nil
 		}
 		if stopErr != nil {
@@ -360,8 +360,11 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 	return res, nil
 }
 
-// firstLine is s up to its first newline.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+// summarizeStopError is the first line of a stop error and the last non-empty line of the log it carries.
+func summarizeStopError(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return strings.TrimSuffix(lines[0], "; log:") + ": " + strings.TrimSpace(lines[len(lines)-1])
 }

@@ -98,3 +98,13 @@ func TestCPUPerMessageNote(t *testing.T) {
 		t.Fatalf("cpuPerMessageNote with no messages = %q", got)
 	}
 }
+
+func TestSummarizeStopError(t *testing.T) {
+	got := summarizeStopError("zedge-1 exited with exit status 1; log:\nline one\nlevel=ERROR msg=\"zedge stopped\"\n\n")
+	if got != `zedge-1 exited with exit status 1: level=ERROR msg="zedge stopped"` {
+		t.Fatalf("summarizeStopError = %q", got)
+	}
+	if got := summarizeStopError("no log"); got != "no log" {
+		t.Fatalf("summarizeStopError(one line) = %q", got)
+	}
+}
