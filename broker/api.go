@@ -1,7 +1,10 @@
 package broker
 
 import (
+	"slices"
+
 	"encoding/json"
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"time"
 
 	"github.com/zedge-io/zedge/store"
@@ -24,6 +27,31 @@ type Caller struct {
 
 // Metadata is a queue's metadata: JSON values by key, kept raw so numbers and nesting round-trip exactly.
 type Metadata map[string]json.RawMessage
+
+// AppendJSON appends md as a JSON object with Python's ", " and ": " separators, as Zaqar writes it. Keys are
+// sorted (a Go map keeps no order); a value that is somehow empty is written as null, so the output is
+// always valid JSON. Both transports write metadata with it.
+func (md Metadata) AppendJSON(b []byte) []byte {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = jsonw.AppendString(b, k)
+		b = append(b, ": "...)
+		if v := md[k]; len(v) > 0 {
+			b = append(b, v...)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	return append(b, '}')
+}
 
 // QueueListOptions selects queues (GET /v2/queues).
 type QueueListOptions struct {

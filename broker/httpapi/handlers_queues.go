@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"github.com/zedge-io/zedge/internal/jsonw"
-	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -58,25 +57,6 @@ func appendLinks(b []byte, hasItems bool, href []byte) []byte {
 	b = append(b, `[{"rel": "next", "href": "`...)
 	b = append(b, href...)
 	return append(b, `"}]`...)
-}
-
-// appendMetadata writes queue metadata as an object, keys sorted (a Go map has no order to keep).
-func appendMetadata(b []byte, md broker.Metadata) []byte {
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = jsonw.AppendString(b, k)
-		b = append(b, ": "...)
-		b = appendRaw(b, md[k])
-	}
-	return append(b, '}')
 }
 
 func (r *request) queuePath(b []byte) []byte {
@@ -136,7 +116,7 @@ func (s *Server) listQueues(r *request) (reply, error) {
 		if opt.Detailed {
 			b = append(b, ", "...)
 			b = appendKey(b, "metadata")
-			b = appendMetadata(b, q.Metadata)
+			b = q.Metadata.AppendJSON(b)
 		}
 		b = append(b, `, "href": "/v2/queues/`...)
 		b = append(b, q.Name...)
@@ -204,7 +184,7 @@ func (s *Server) getQueue(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	r.out = appendMetadata(r.out[:0], md)
+	r.out = md.AppendJSON(r.out[:0])
 	return reply{status: fasthttp.StatusOK, body: r.out}, nil
 }
 
@@ -224,7 +204,7 @@ func (s *Server) patchQueue(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	r.out = appendMetadata(r.out[:0], md)
+	r.out = md.AppendJSON(r.out[:0])
 	return reply{status: fasthttp.StatusOK, body: r.out}, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"github.com/zedge-io/zedge/internal/jsonw"
 	"net/http"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -135,25 +134,6 @@ func appendMessages(b []byte, msgs []broker.Message, claimID string, now time.Ti
 	return append(b, ']')
 }
 
-// appendMetadata writes metadata as an object, keys sorted (a Go map keeps no order).
-func appendMetadata(b []byte, md broker.Metadata) []byte {
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = jsonw.AppendString(b, k)
-		b = append(b, ": "...)
-		b = append(b, md[k]...)
-	}
-	return append(b, '}')
-}
-
 func appendSubscription(b []byte, sub *broker.Subscription, now time.Time) []byte {
 	b = append(b, `{"id": `...)
 	b = jsonw.AppendString(b, sub.ID)
@@ -200,7 +180,7 @@ func queueList(s *Server, c *conn, r *request) reply {
 		b = jsonw.AppendString(b, q.Name)
 		if detailed {
 			b = append(b, `, "metadata": `...)
-			b = appendMetadata(b, q.Metadata)
+			b = q.Metadata.AppendJSON(b)
 		}
 		b = append(b, '}')
 	}
@@ -233,7 +213,7 @@ func queueGet(s *Server, c *conn, r *request) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	return ok(http.StatusOK, appendMetadata(nil, md))
+	return ok(http.StatusOK, md.AppendJSON(nil))
 }
 
 // queueGetStats answers the stats; a missing queue gets the zero stats with status 404 (Zaqar's quirk).
