@@ -18,6 +18,12 @@ need() {
 need python3-zaqarclient "/usr/bin/python3 -c 'import zaqarclient'"
 # The websocket library python-zaqarclient's websocket transport imports (zaqarclient.transport.ws).
 need python3-websocket "/usr/bin/python3 -c 'import websocket'"
+# A private Redis (single instance and a 3-master cluster) for store/redisstore and the multi-node tests.
+need redis-server "command -v redis-server"
+need redis-tools "command -v redis-cli"
+# Headless Chromium for the climate-control web app's browser test, and a font so its screenshots show text.
+need chromium "command -v chromium"
+need fonts-dejavu-core "test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all test packages present"
