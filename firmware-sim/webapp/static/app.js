@@ -148,7 +148,7 @@
     const unit = el('span', { class: 'unit', text: '°C' });
     const details = el('div', { class: 'details muted' });
     const updated = el('span', { class: 'updated muted' });
-    const chart = svg('svg', { class: 'chart', viewBox: '0 0 300 90', preserveAspectRatio: 'none', role: 'img',
+    const chart = svg('svg', { class: 'chart', viewBox: '0 0 300 90', role: 'img',
       'aria-label': `temperature of ${o.name || o.id} over the last 10 minutes` });
     const input = el('input', { type: 'number', min: String(SETPOINT_MIN), max: String(SETPOINT_MAX), step: '0.5',
       inputmode: 'decimal', 'aria-label': `target temperature of ${o.name || o.id}`, 'data-setpoint-input': o.id });
@@ -225,30 +225,44 @@
   }
 
   function renderChart(v, target) {
-    const W = 300, H = 90, pad = 4;
+    const W = 300, H = 90, pad = 4, left = 34;
     const pts = v.series;
     const nodes = [];
+    const label = (x, y, text, anchor = 'start') => {
+      const e = svg('text', { x, y, 'text-anchor': anchor });
+      e.textContent = text;
+      return e;
+    };
     if (pts.length) {
-      const t1 = pts[pts.length - 1].t, t0 = t1 - CHART_WINDOW_MS;
+      // The window grows with the data from 20 s up to ten minutes, so a fresh page still draws a line.
+      const t1 = pts[pts.length - 1].t;
+      const span = Math.min(CHART_WINDOW_MS, Math.max(20 * 1000, t1 - pts[0].t));
+      const t0 = t1 - span;
       const shown = pts.filter((p) => p.t >= t0);
       let lo = Math.min(...shown.map((p) => p.v)), hi = Math.max(...shown.map((p) => p.v));
       const goal = v.target ?? target;
       if (goal != null) { lo = Math.min(lo, goal); hi = Math.max(hi, goal); }
       if (hi - lo < 2) { const mid = (hi + lo) / 2; lo = mid - 1; hi = mid + 1; }
-      const x = (t) => pad + ((t - t0) / CHART_WINDOW_MS) * (W - 2 * pad);
+      lo -= 0.2; hi += 0.2;
+      const x = (t) => left + ((t - t0) / span) * (W - left - pad);
       const y = (val) => H - pad - ((val - lo) / (hi - lo)) * (H - 2 * pad);
+      const labels = [];
       if (goal != null) {
-        nodes.push(svg('line', { class: 'goal', x1: pad, x2: W - pad, y1: y(goal), y2: y(goal) }));
+        nodes.push(svg('line', { class: 'goal', x1: left, x2: W - pad, y1: y(goal), y2: y(goal) }));
+        labels.push([y(goal) + 3, `${fmt(goal)}°`]);
       }
       nodes.push(svg('polyline', { class: 'line', points: shown.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ') }));
       const last = shown[shown.length - 1];
       nodes.push(svg('circle', { class: 'dot', cx: x(last.t), cy: y(last.v), r: 3 }));
-      const hiText = svg('text', { x: W - pad, y: 12, 'text-anchor': 'end' }); hiText.textContent = `${fmt(hi)}°`;
-      const loText = svg('text', { x: W - pad, y: H - 6, 'text-anchor': 'end' }); loText.textContent = `${fmt(lo)}°`;
-      nodes.push(hiText, loText);
+      // Scale labels on the left; one that would overlap the target's label is left out.
+      for (const [ly, text] of [[11, `${fmt(hi)}°`], [H - 4, `${fmt(lo)}°`]]) {
+        if (labels.every(([oy]) => Math.abs(oy - ly) >= 10)) labels.push([ly, text]);
+      }
+      for (const [ly, text] of labels) nodes.push(label(left - 4, ly, text, 'end'));
+      const secs = Math.round(span / 1000);
+      nodes.push(label(W - pad, 11, secs < 90 ? `last ${secs} s` : `last ${Math.round(secs / 60)} min`, 'end'));
     } else {
-      const t = svg('text', { x: 150, y: 50, 'text-anchor': 'middle' }); t.textContent = 'waiting for readings';
-      nodes.push(t);
+      nodes.push(label(W / 2, H / 2 + 4, 'waiting for readings', 'middle'));
     }
     v.elChart.replaceChildren(...nodes);
   }

@@ -1,0 +1,289 @@
+package webapp_test
+
+// End to end in headless Chromium: the real zedge binary, a campus of real device clients, the app served by
+// webapp.Handler, and a browser that loads it. The test sees live values change, sets a room's target
+// temperature in the page, sees the air conditioner receive the command and the room's temperature move
+// toward the target, and sees the page report the command acknowledged. It saves screenshots (desktop and
+// phone widths) in its temp dir; WEBAPP_SCREENSHOT_DIR, when set, receives a copy to look at.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/zedge-io/zedge/firmware-sim/webapp"
+	"github.com/zedge-io/zedge/signing"
+)
+
+// chromiumPath is Debian's chromium, installed by scripts/deps.sh. The test never downloads a browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserDeadline bounds the whole test so that a broken build fails instead of hanging; the steps wait for
+// conditions, never for a fixed time.
+const browserDeadline = 3 * time.Minute
+
+// pageState is what the page shows, read from its DOM.
+type pageState struct {
+	Conn    string       `json:"conn"`
+	Live    int          `json:"live"`
+	Notice  string       `json:"notice"`
+	Offices []officeView `json:"offices"`
+	Scroll  int          `json:"scroll_width"`
+	Width   int          `json:"inner_width"`
+}
+
+type officeView struct {
+	Office string            `json:"office"`
+	Temp   string            `json:"temp"`
+	ACs    map[string]string `json:"acs"`  // AC id -> setpoint it reports
+	Cmds   map[string]string `json:"cmds"` // AC id -> state of the last command sent from the page
+	Points int               `json:"points"`
+}
+
+func (s pageState) office(id string) officeView {
+	for _, o := range s.Offices {
+		if o.Office == id {
+			return o
+		}
+	}
+	return officeView{}
+}
+
+func (o officeView) temp() (float64, bool) {
+	v, err := strconv.ParseFloat(o.Temp, 64)
+	return v, err == nil
+}
+
+const pageStateJS = `JSON.stringify({
+  conn: document.querySelector('#conn').dataset.conn,
+  live: parseInt(document.querySelector('#live-count').textContent, 10) || 0,
+  notice: document.querySelector('#notice').hidden ? '' : document.querySelector('#notice').textContent,
+  scroll_width: document.documentElement.scrollWidth,
+  inner_width: window.innerWidth,
+  offices: [...document.querySelectorAll('[data-office]')].map((c) => {
+    const line = c.querySelector('svg.chart polyline');
+    return {
+      office: c.dataset.office,
+      temp: c.querySelector('.temp').dataset.value,
+      acs: Object.fromEntries([...c.querySelectorAll('[data-ac-setpoint]')].map((d) => [d.dataset.acSetpoint, d.value])),
+      cmds: Object.fromEntries([...c.querySelectorAll('li[data-device]')].map((li) => [li.dataset.device, li.dataset.cmdState])),
+      points: line ? line.getAttribute('points').trim().split(/\s+/).length : 0,
+    };
+  }),
+})`
+
+func readPage(ctx context.Context) (pageState, error) {
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageStateJS))
+	if err != nil {
+		return pageState{}, err
+	}
+	var s pageState
+	err = json.Unmarshal([]byte(raw), &s)
+	return s, err
+}
+
+// waitPage polls the page until cond holds; only the test's overall deadline ends the wait.
+func waitPage(t *testing.T, ctx context.Context, what string, cond func(pageState) bool) pageState {
+	t.Helper()
+	var last pageState
+	var lastErr error
+	for {
+		s, err := readPage(ctx)
+		if err == nil && cond(s) {
+			return s
+		}
+		last, lastErr = s, err
+		select {
+		case <-ctx.Done():
+			dump, _ := json.MarshalIndent(last, "", "  ")
+			t.Fatalf("waiting for %s: deadline reached (last read error %v); the page showed:\n%s", what, lastErr, dump)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func TestBrowserCampus(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("this test needs Debian's chromium at %s (%v): run bash scripts/deps.sh", chromiumPath, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), browserDeadline)
+	defer cancel()
+
+	z := startZedge(t)
+	campus := startOwnCampus(t, z, 2, 2)
+	const office, ac = "b1-f1-o1", "b1-f1-o1-ac1"
+	member := z.token(t, "app-browser-test", signing.RoleMember)
+	cfg := webapp.Config{WebsocketURL: "ws://" + z.ws + "/", ProjectID: testProject, Token: member, Site: campus.site}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(webapp.Handler(cfg))
+	t.Cleanup(app.Close)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the tests run as root
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+
+	// Any script error or console.error fails the test.
+	var jsMu sync.Mutex
+	var jsErrors []string
+	if err := chromedp.Listen(bctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			msg = "console.error:"
+			for _, a := range e.Args {
+				msg += " " + fmt.Sprint(a.Value) + a.Description
+			}
+		default:
+			return
+		}
+		jsMu.Lock()
+		jsErrors = append(jsErrors, msg)
+		jsMu.Unlock()
+	}); err != nil {
+		t.Fatalf("starting %s: %v", chromiumPath, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(app.URL+"/")); err != nil {
+		t.Fatalf("loading the page: %v", err)
+	}
+
+	// Live: connected, authenticated, subscribed, and every office shows a temperature.
+	s := waitPage(t, bctx, "every office to show a live temperature", func(s pageState) bool {
+		if s.Conn != "online" || len(s.Offices) != 4 {
+			return false
+		}
+		for _, o := range s.Offices {
+			if _, ok := o.temp(); !ok || len(o.ACs) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	first := s.office(office)
+	firstLive := s.Live
+	waitPage(t, bctx, "the temperature shown to change as readings arrive", func(s pageState) bool {
+		return s.office(office).Temp != first.Temp && s.Live > firstLive && s.office(office).Points >= 3
+	})
+	before, _ := first.temp()
+
+	// A person sets 19 °C in office b1-f1-o1.
+	const target = 19.0
+	input := chromedp.CSS(`input[data-setpoint-input="` + office + `"]`)
+	button := chromedp.CSS(`button[data-set="` + office + `"]`)
+	if err := chromedp.Do(bctx, chromedp.WaitEnabled(button), chromedp.SetValue(input, "19"), chromedp.Click(button)); err != nil {
+		t.Fatalf("setting the target: %v", err)
+	}
+
+	// The AC receives it over MQTT, as posted by the page.
+	var got receivedCommand
+	for got.Device != ac {
+		select {
+		case got = <-campus.commands:
+		case <-ctx.Done():
+			t.Fatalf("the AC %s never received the page's command", ac)
+		}
+	}
+	if got.Command != "set_setpoint" || got.Setpoint != target || got.By != "app" {
+		t.Fatalf("the AC received %+v, want set_setpoint %v by app", got, target)
+	}
+
+	// The page shows it acknowledged, the AC reporting the new setpoint, and the room cooling toward it.
+	s = waitPage(t, bctx, "the command acknowledged, the AC at 19 and the room below 21 °C", func(s pageState) bool {
+		o := s.office(office)
+		temp, ok := o.temp()
+		return o.Cmds[ac] == "acknowledged" && o.ACs[ac] == "19" && ok && temp < 21
+	})
+	after, _ := s.office(office).temp()
+	if room := campus.Temperature(office); room >= 21 {
+		t.Errorf("the simulated room is at %.2f °C, the page shows %.2f", room, after)
+	}
+	t.Logf("office %s: %.2f °C before, %.2f °C after the target of %v °C", office, before, after, target)
+	if other := s.office("b2-f1-o1"); other.Cmds["b2-f1-o1-ac1"] != "none" {
+		t.Errorf("an office nobody commanded shows command state %q", other.Cmds["b2-f1-o1-ac1"])
+	}
+
+	// Independently of the page: the command left its queue and zedge recorded the acknowledgement.
+	var results struct {
+		Messages []struct {
+			Body struct{ ID, Device, Status string } `json:"body"`
+		} `json:"messages"`
+	}
+	restGet(t, z, member, "/v2/queues/cmd-results/messages", url.Values{"echo": {"true"}, "limit": {"20"}}, &results)
+	if len(results.Messages) == 0 || results.Messages[0].Body.ID != got.ID || results.Messages[0].Body.Device != ac ||
+		results.Messages[0].Body.Status != "acked" {
+		t.Errorf("cmd-results over REST: %+v, want the record of %s", results.Messages, got.ID)
+	}
+	var stats struct {
+		Messages struct{ Total int } `json:"messages"`
+	}
+	if st := restGet(t, z, member, "/v2/queues/cmd-"+ac+"/stats", nil, &stats); st != 200 || stats.Messages.Total != 0 {
+		t.Errorf("cmd-%s stats: %d, %d messages left", ac, st, stats.Messages.Total)
+	}
+
+	dir := t.TempDir()
+	shot(t, bctx, filepath.Join(dir, "webapp-desktop.png"))
+
+	// A phone: one column, nothing wider than the screen.
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(t, bctx, "the page to fit a 390 px wide screen", func(s pageState) bool {
+		return s.Width == 390 && s.Scroll <= s.Width
+	})
+	shot(t, bctx, filepath.Join(dir, "webapp-phone.png"))
+
+	jsMu.Lock()
+	defer jsMu.Unlock()
+	for _, e := range jsErrors {
+		t.Errorf("page script error: %s", e)
+	}
+	for _, err := range campus.errors() {
+		t.Errorf("device driver: %v", err)
+	}
+}
+
+// shot saves a full-page PNG, and a copy in WEBAPP_SCREENSHOT_DIR when that is set.
+func shot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+	if dir := os.Getenv("WEBAPP_SCREENSHOT_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), png, 0o644); err != nil {
+			t.Error(fmt.Errorf("copy of the screenshot: %w", err))
+		}
+	}
+}
