@@ -30,10 +30,19 @@
 // "default"), -devices overrides their device counts, and notes below the table give their derived figures.
 // The harness raises its open-files limit to the hard limit (the server inherits it).
 //
+// -store redis runs zedge on Redis instead (HTTP workloads only; by default post1, post10 and claim10+delete),
+// once per topology of -redis-topologies: "single" (one redis-server), "cluster" (a 3-master Redis Cluster
+// made with redis-cli --cluster create) and "2nodes" (two zedge processes on that cluster, the connections of
+// every queue split between them, so claims on one queue come from both). The harness starts the
+// redis-server processes itself, on free loopback ports with AOF on (-redis-appendfsync everysec or always),
+// fresh for every row. The cpu column is zedge's (both processes for 2nodes); the redis-server CPU per
+// thousand requests is a note below the table, and the data dir column is the AOF size.
+//
 // Usage:
 //
 //	go run ./cmd/zedge-bench -zedge bin/zedge [-short] [-json out.json] [-workloads post1,post10] [-conns 32]
 //	    [-queues 8] [-durability sync|async] [-devices N]
+//	    [-store badger|redis] [-redis-topologies single,cluster,2nodes] [-redis-appendfsync everysec|always]
 //
 // BENCH_SHORT=1 is the same as -short. Only loopback addresses are used. Runs are bounded in time (-duration,
 // -warmup) and in requests (-max-requests).

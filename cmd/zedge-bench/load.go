@@ -39,7 +39,7 @@ var workloads = map[string]func(w *worker) (moved int, done bool){
 
 // loadConfig is what the orchestrator passes to a load process.
 type loadConfig struct {
-	Target   string        // host:port
+	Target   string        // host:port, or several separated by commas (HTTP workloads)
 	Workload string        // a key of workloads
 	Conns    int           // concurrent connections, one closed-loop worker each
 	Queues   int           // connections are spread over this many queues
@@ -224,25 +224,33 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 	if !ok {
 		return fmt.Errorf("unknown workload %q", cfg.Workload)
 	}
-	hc := &fasthttp.HostClient{
-		Addr:                      cfg.Target,
-		Name:                      "zedge-bench",
-		MaxConns:                  cfg.Conns,
-		ReadTimeout:               30 * time.Second,
-		WriteTimeout:              30 * time.Second,
-		MaxIdemponentCallAttempts: 1,
-		MaxConnWaitTimeout:        30 * time.Second,
+	// Several targets (zedge nodes sharing one store) take the connections in turn, so that the workers of one
+	// queue are spread over the nodes.
+	targets := strings.Split(cfg.Target, ",")
+	clients := make([]*fasthttp.HostClient, len(targets))
+	for i, t := range targets {
+		clients[i] = &fasthttp.HostClient{
+			Addr:                      t,
+			Name:                      "zedge-bench",
+			MaxConns:                  cfg.Conns,
+			ReadTimeout:               30 * time.Second,
+			WriteTimeout:              30 * time.Second,
+			MaxIdemponentCallAttempts: 1,
+			MaxConnWaitTimeout:        30 * time.Second,
+		}
 	}
 	var recording atomic.Bool
 	workers := make([]*worker, cfg.Conns)
+	// Worker i works on queue i%Queues through node (i/Queues)%nodes: every queue is worked from every node.
+	node := func(i int) int { return i / cfg.Queues % len(targets) }
 	for i := range workers {
 		workers[i] = &worker{
-			cfg: &cfg, hc: hc, clientID: newUUID(), queue: fmt.Sprintf("bench-%s-%d", cfg.Run, i%cfg.Queues),
+			cfg: &cfg, hc: clients[node(i)], clientID: newUUID(), queue: fmt.Sprintf("bench-%s-%d", cfg.Run, i%cfg.Queues),
 			body1: messageBody(1, cfg.BodySize, i), body10: messageBody(10, cfg.BodySize, i),
 			recording: &recording, hist: NewHistogram(), errorKind: map[string]int{},
 			req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(),
 		}
-		workers[i].queueURI = "http://" + cfg.Target + "/v2/queues/" + workers[i].queue
+		workers[i].queueURI = "http://" + targets[node(i)] + "/v2/queues/" + workers[i].queue
 	}
 	prefilled, err := prefill(workers, cfg)
 	if err != nil {

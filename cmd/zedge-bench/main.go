@@ -33,6 +33,11 @@ type Config struct {
 	Prefill        int           // messages posted before claim/list workloads (0: a default per workload)
 	BodySize       int           // approximate bytes of each message body
 	Devices        int           // MQTT devices per MQTT workload (0: a default per workload)
+	// Store is badger (the default: one zedge on its own Badger directory) or redis (zedge on private Redis
+	// deployments, one per topology in Topologies).
+	Store       string
+	Topologies  []string // with Store redis: single, cluster, 2nodes
+	AppendFsync string   // with Store redis: the AOF's appendfsync, everysec or always
 }
 
 // DefaultConfig returns the full-run defaults.
@@ -47,8 +52,19 @@ func DefaultConfig() Config {
 		ServerLogLevel: "warn",
 		MaxRequests:    50_000_000,
 		BodySize:       100,
+		Store:          storeBadger,
+		Topologies:     strings.Split(redisTopologies, ","),
+		AppendFsync:    "everysec",
 	}
 }
+
+// Store kinds of -store.
+const (
+	storeBadger = "badger"
+	storeRedis  = "redis"
+	// redisWorkloadSet is the default set with -store redis: the HTTP workloads that move messages.
+	redisWorkloadSet = workloadPost1 + "," + workloadPost10 + "," + workloadClaimAck
+)
 
 // resolve fills the values that depend on -short.
 func (c *Config) resolve() {
@@ -102,6 +118,28 @@ func (c Config) Validate() error {
 	if c.BodySize < 1 || c.BodySize > 20_000 {
 		errs = append(errs, errors.New("-body-size must be in [1, 20000] (ten of them must fit a 256 KiB POST)"))
 	}
+	switch c.Store {
+	case storeBadger:
+	case storeRedis:
+		for _, w := range c.Workloads {
+			if _, isMQTT := mqttWorkloads[w]; isMQTT {
+				errs = append(errs, fmt.Errorf("-store redis runs the HTTP workloads only, not %s", w))
+			}
+		}
+		if len(c.Topologies) == 0 {
+			errs = append(errs, errors.New("-redis-topologies: none given"))
+		}
+		for _, t := range c.Topologies {
+			if t != topologySingle && t != topologyCluster && t != topology2Nodes {
+				errs = append(errs, fmt.Errorf("-redis-topologies: unknown %q (known: %s)", t, redisTopologies))
+			}
+		}
+		if c.AppendFsync != "everysec" && c.AppendFsync != "always" {
+			errs = append(errs, fmt.Errorf("-redis-appendfsync %q: need everysec or always", c.AppendFsync))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("-store %q: need badger or redis", c.Store))
+	}
 	if _, err := os.Stat(c.Zedge); err != nil {
 		errs = append(errs, fmt.Errorf("-zedge: %w (build it first: make build)", err))
 	}
@@ -153,6 +191,11 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Prefill, "prefill", 0, "messages posted before claim/list workloads (0: default)")
 	fs.IntVar(&cfg.BodySize, "body-size", cfg.BodySize, "approximate bytes per message body")
 	fs.IntVar(&cfg.Devices, "devices", 0, "MQTT devices per MQTT workload (0: 1000, mqtt-cmd 100, mqtt-idle 1000 or 200 with -short)")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "badger, or redis: zedge on private redis-server deployments "+
+		"(workloads default to "+redisWorkloadSet+")")
+	topologyList := fs.String("redis-topologies", redisTopologies, "with -store redis: comma-separated topologies "+
+		"(single: one redis-server; cluster: 3 masters; 2nodes: two zedge on the cluster)")
+	fs.StringVar(&cfg.AppendFsync, "redis-appendfsync", cfg.AppendFsync, "with -store redis: AOF appendfsync, everysec or always")
 
 	// Child modes: the harness re-executes itself for the load and the reference server.
 	loadMode := fs.Bool("load", false, "internal: run one workload as the load process")
@@ -165,6 +208,12 @@ func run(args []string) error {
 		return err
 	}
 	cfg.Workloads = strings.Split(*workloadList, ",")
+	workloadsSet := false
+	fs.Visit(func(f *flag.Flag) { workloadsSet = workloadsSet || f.Name == "workloads" })
+	if cfg.Store == storeRedis && !workloadsSet {
+		cfg.Workloads = strings.Split(redisWorkloadSet, ",")
+	}
+	cfg.Topologies = strings.Split(*topologyList, ",")
 	cfg.resolve()
 	raiseFileLimit() // before any child starts: they inherit it
 
@@ -206,7 +255,7 @@ func orchestrate(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		res, err := measure(cfg, self, ref, workloadPost1, "", 0)
+		res, err := measure(cfg, self, []*child{ref}, nil, workloadPost1, "", 0)
 		stopErr := ref.stop()
 		if err != nil {
 			return err
@@ -218,7 +267,15 @@ func orchestrate(cfg Config) error {
 		rep.Results = append(rep.Results, res)
 	}
 
+	if cfg.Store == storeRedis {
+		if err := runRedisWorkloads(cfg, self, work, rep); err != nil {
+			return err
+		}
+	}
 	for i, wl := range cfg.Workloads {
+		if cfg.Store != storeBadger {
+			break
+		}
 		dataDir := filepath.Join(work, fmt.Sprintf("data-%d", i))
 		cmd := exec.Command(cfg.Zedge, "serve")
 		cmd.Env = append(os.Environ(),
@@ -234,7 +291,7 @@ func orchestrate(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		res, err := measure(cfg, self, z, wl, dataDir, cfg.prefillFor(wl))
+		res, err := measure(cfg, self, []*child{z}, nil, wl, dataDir, cfg.prefillFor(wl))
 		stopErr := z.stop()
 		if err != nil {
 			return err
@@ -269,8 +326,12 @@ func orchestrate(cfg Config) error {
 	}
 
 	rep.applyCeiling()
+	durability := cfg.Durability
+	if cfg.Store == storeRedis {
+		durability = "redis appendfsync " + cfg.AppendFsync
+	}
 	fmt.Printf("zedge-bench: %d connections, %d queues, %s recorded after %s warm-up, durability %s, %d CPUs, %s\n",
-		cfg.Conns, cfg.Queues, cfg.Duration, cfg.Warmup, cfg.Durability, rep.CPUs, rep.GoVersion)
+		cfg.Conns, cfg.Queues, cfg.Duration, cfg.Warmup, durability, rep.CPUs, rep.GoVersion)
 	if err := rep.WriteTable(os.Stdout); err != nil {
 		return err
 	}
@@ -283,15 +344,22 @@ func orchestrate(cfg Config) error {
 	return nil
 }
 
-// measure runs one load process against srv and samples the server's CPU time over exactly the recorded window.
-func measure(cfg Config, self string, srv *child, workload, dataDir string, prefill int) (Result, error) {
+// measure runs one load process against srvs (the load is spread over them) and samples their CPU time over
+// exactly the recorded window, and that of storePIDs (redis-server processes) apart.
+func measure(cfg Config, self string, srvs []*child, storePIDs []int, workload, dataDir string, prefill int) (Result, error) {
+	srv := srvs[0]
+	targets := make([]string, len(srvs))
+	names := make([]string, len(srvs))
+	for i, s := range srvs {
+		targets[i], names[i] = s.addr, s.name
+	}
 	conns := cfg.Conns
 	if _, ok := mqttWorkloads[workload]; ok {
 		conns = devicesFor(workload, cfg.Devices, cfg.Short)
 	}
-	fmt.Fprintf(os.Stderr, "zedge-bench: %s against %s (%d connections, %s)...\n", workload, srv.name, conns, cfg.Duration)
+	fmt.Fprintf(os.Stderr, "zedge-bench: %s against %s (%d connections, %s)...\n", workload, strings.Join(names, "+"), conns, cfg.Duration)
 	args := []string{
-		"-load", "-target", srv.addr, "-workloads", workload,
+		"-load", "-target", strings.Join(targets, ","), "-workloads", workload,
 		"-conns", strconv.Itoa(cfg.Conns), "-queues", strconv.Itoa(cfg.Queues),
 		"-duration", cfg.Duration.String(), "-warmup", cfg.Warmup.String(),
 		"-max-requests", strconv.FormatUint(cfg.MaxRequests, 10), "-prefill", strconv.Itoa(prefill),
@@ -311,7 +379,7 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 		return Result{}, err
 	}
 	var res Result
-	var cpuStart, cpuEnd float64
+	var cpuStart, cpuEnd, storeStart, storeEnd float64
 	var rssErr error
 	var gotResult bool
 	var readErr error
@@ -321,9 +389,15 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 		line := sc.Text()
 		switch {
 		case line == markMeasureStart:
-			cpuStart, readErr = cpuSeconds(srv.pid)
+			cpuStart, readErr = sumCPUSeconds(srvs, nil)
+			if readErr == nil {
+				storeStart, readErr = sumCPUSeconds(nil, storePIDs)
+			}
 		case line == markMeasureEnd:
-			cpuEnd, readErr = cpuSeconds(srv.pid)
+			cpuEnd, readErr = sumCPUSeconds(srvs, nil)
+			if readErr == nil {
+				storeEnd, readErr = sumCPUSeconds(nil, storePIDs)
+			}
 		case line == markRSSBefore:
 			res.RSSBefore, _, rssErr = memoryBytes(srv.pid)
 		case line == markRSSAfter:
@@ -347,9 +421,14 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 		return Result{}, fmt.Errorf("load process for %s printed no result", workload)
 	}
 	res.ServerCPU = cpuEnd - cpuStart
-	res.ServerRSS, res.ServerHWM, err = memoryBytes(srv.pid)
-	if err != nil {
-		return Result{}, err
+	res.StoreCPU = storeEnd - storeStart
+	for _, s := range srvs {
+		rss, hwm, err := memoryBytes(s.pid)
+		if err != nil {
+			return Result{}, err
+		}
+		res.ServerRSS += rss
+		res.ServerHWM += hwm
 	}
 	if dataDir != "" {
 		if res.DataDir, err = diskUsage(dataDir); err != nil {
@@ -358,6 +437,22 @@ func measure(cfg Config, self string, srv *child, workload, dataDir string, pref
 	}
 	res.fill()
 	return res, nil
+}
+
+// sumCPUSeconds is the CPU time used so far by the servers and the other processes, together.
+func sumCPUSeconds(srvs []*child, pids []int) (float64, error) {
+	for _, s := range srvs {
+		pids = append(pids, s.pid)
+	}
+	var total float64
+	for _, pid := range pids {
+		s, err := cpuSeconds(pid)
+		if err != nil {
+			return 0, err
+		}
+		total += s
+	}
+	return total, nil
 }
 
 // summarizeStopError is the first line of a stop error and the last non-empty line of the log it carries.

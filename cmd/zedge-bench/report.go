@@ -48,9 +48,11 @@ type Result struct {
 	ServerRSS int64   `json:"server_rss_bytes"`
 	ServerHWM int64   `json:"server_peak_rss_bytes"`
 	// RSSBefore and RSSAfter are mqtt-idle's server RSS before the devices connected and after they settled.
-	RSSBefore  int64   `json:"server_rss_before_bytes,omitempty"`
-	RSSAfter   int64   `json:"server_rss_after_bytes,omitempty"`
-	DataDir    int64   `json:"data_dir_bytes"`
+	RSSBefore int64 `json:"server_rss_before_bytes,omitempty"`
+	RSSAfter  int64 `json:"server_rss_after_bytes,omitempty"`
+	DataDir   int64 `json:"data_dir_bytes"`
+	// StoreCPU is the CPU seconds of the redis-server processes over the recorded window (-store redis).
+	StoreCPU   float64 `json:"store_cpu_s,omitempty"`
 	VsCeiling  float64 `json:"ratio_to_canned_201,omitempty"`
 	Durability string  `json:"durability,omitempty"`
 }
