@@ -1,0 +1,21 @@
+-- release: end a claim; its messages become claimable at once (claim counts are kept). ARGV: now, claim id.
+local now, cid = tonumber(ARGV[1]), ARGV[2]
+if not epoch() then return 0 end
+settle(now)
+local c = redis.call('HGET', K_CLAIMS, cid)
+if not c then return 0 end
+for _, n in ipairs(claim_decode(c).members) do
+  local s = sstr(n)
+  local rec = redis.call('HGET', K_MSGS, s)
+  if rec then
+    local m = msg_decode(rec)
+    if m.cid == cid and m.cexp > now then
+      m.cexp = now
+      redis.call('HSET', K_MSGS, s, msg_encode(m, rec))
+      redis.call('ZREM', K_HELD, s)
+      redis.call('ZADD', K_FREE, s, s)
+    end
+  end
+end
+drop_claim(cid)
+return 1

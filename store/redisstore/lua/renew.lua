@@ -1,0 +1,30 @@
+-- renew: restart a live claim with a new ttl and grace, extending its messages' lives as a claim does.
+-- ARGV: now, claim id, ttl, grace. Returns 1, or 0 when the claim does not exist or has ended.
+local now, cid, ttl, grace = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if not epoch() then return 0 end
+settle(now)
+local c = redis.call('HGET', K_CLAIMS, cid)
+if not c then return 0 end
+local cl = claim_decode(c)
+if now >= cl.exp then return 0 end
+cl.ttl, cl.grace, cl.upd, cl.exp = ttl, grace, now, now + ttl
+local life = cl.exp + grace
+for _, n in ipairs(cl.members) do
+  local s = sstr(n)
+  local rec = redis.call('HGET', K_MSGS, s)
+  if rec then
+    local m = msg_decode(rec)
+    if m.cid == cid and not expired(m, now) then
+      m.cexp = cl.exp
+      if m.e < life then
+        m.e, m.ttl = life, ttl + grace
+        redis.call('ZADD', K_EXP, life, s)
+      end
+      redis.call('HSET', K_MSGS, s, msg_encode(m, rec))
+      redis.call('ZADD', K_HELD, cl.exp, s)
+    end
+  end
+end
+redis.call('HSET', K_CLAIMS, cid, claim_encode(cl))
+redis.call('ZADD', K_CEXP, cl.exp, cid)
+return 1

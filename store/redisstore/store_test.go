@@ -1,0 +1,51 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/redisstore"
+	"github.com/zedge-io/zedge/store/redisstore/redistest"
+	"github.com/zedge-io/zedge/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+
+// prefixes gives every store of the test binary its own key prefix on the shared servers.
+var prefixes atomic.Int64
+
+func config(addrs []string, cluster bool) redisstore.Config {
+	cfg := redisstore.DefaultConfig()
+	cfg.Addrs, cfg.Cluster = addrs, cluster
+	cfg.KeyPrefix = fmt.Sprintf("t%d-%d", os.Getpid(), prefixes.Add(1))
+	return cfg
+}
+
+func open(t testing.TB, cfg redisstore.Config) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestConformanceSingle(t *testing.T) {
+	addr := redistest.SharedSingle(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, config([]string{addr}, false)) })
+}
+
+func TestConformanceCluster(t *testing.T) {
+	addrs := redistest.SharedCluster(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, config(addrs, true)) })
+}
