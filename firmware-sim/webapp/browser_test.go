@@ -3,7 +3,8 @@ package webapp_test
 // End to end in headless Chromium: the real zedge binary, a campus of real device clients, the app served by
 // webapp.Handler, and a browser that loads it. The test sees live values change, sets a room's target
 // temperature in the page, sees the air conditioner receive the command and the room's temperature move
-// toward the target, and sees the page report the command acknowledged. It saves screenshots (desktop and
+// toward the target, and sees the page report the command acknowledged; a second tab with a refused token
+// shows the refusal. It saves screenshots (desktop and
 // phone widths) in its temp dir; WEBAPP_SCREENSHOT_DIR, when set, receives a copy to look at.
 
 import (
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -259,6 +261,25 @@ func TestBrowserCampus(t *testing.T) {
 		return s.Width == 390 && s.Scroll <= s.Width
 	})
 	shot(t, bctx, filepath.Join(dir, "webapp-phone.png"))
+
+	// A page given a token zedge refuses says so instead of showing stale rooms.
+	bad := cfg
+	bad.Token = z.token(t, "app-browser-test", signing.RoleMember) + "x"
+	badApp := httptest.NewServer(webapp.Handler(bad))
+	t.Cleanup(badApp.Close)
+	tab, cancelTab := chromedp.NewContext(bctx)
+	defer cancelTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(badApp.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	refused := waitPage(t, tab, "the page to report the refused token", func(s pageState) bool {
+		return s.Conn == "offline" && strings.Contains(s.Notice, "authentication failed (401)")
+	})
+	for _, o := range refused.Offices {
+		if o.Temp != "" {
+			t.Errorf("with a refused token the page shows %s at %q", o.Office, o.Temp)
+		}
+	}
 
 	jsMu.Lock()
 	defer jsMu.Unlock()

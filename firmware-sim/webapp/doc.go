@@ -15,15 +15,18 @@
 //
 // Office cards show the room temperature (thermostat telemetry and temperature sensors), the target, each
 // AC's mode, setpoint and power, occupancy, humidity and CO2, the time of the last update, and an inline
-// SVG chart of the last 10 minutes of temperatures with the target as a dashed line. Building headers sum up
-// the average temperature and the AC power.
+// SVG chart of recent temperatures with the target as a dashed line. Building headers sum up
+// the average temperature and the AC power. The chart's window grows with the data the page has seen, from
+// 20 seconds to 10 minutes.
 //
 // Setting a target posts {"command": "set_setpoint", "setpoint": x, "by": "app"} (ttl 300 s) to cmd-{ac}
 // for every AC of the office, and follows each command as the bridge exposes it (bridge package
 // documentation, "Commands out"): queued (message_get shows no claim), delivered (claimed by the bridge and
 // published to the device), acknowledged (its status record {"id", "device", "queue", "status": "acked",
-// "via", "acked_at"} was pushed from cmd-results). A command that has left its queue without a record yet is
-// shown as such. The page polls message_get every 500 ms only while a command is queued or delivered.
+// "via", "acked_at"} was pushed from cmd-results; a device that also replies on its ack topic gives a second
+// record, via "reply", whose reply status the page shows too). A command that has left its queue without a
+// record yet is shown as such. The page polls message_get every 500 ms only while a command is queued or
+// delivered.
 //
 // The page reconnects with exponential backoff (0.5 s to 30 s, jittered) and fetches config.json again
 // before each attempt, so a restarted simulator can hand it a new token; a socket closed with 4003 is shown

@@ -294,7 +294,11 @@
         })));
         li.append(steps);
         if (cmd.state === 'gone') li.append(el('span', { class: 'muted', text: 'left the queue, awaiting its record' }));
-        if (cmd.state === 'acknowledged' && cmd.via) li.append(el('span', { class: 'muted', text: `via ${cmd.via}` }));
+        if (cmd.state === 'acknowledged') {
+          let how = cmd.vias && cmd.vias.length ? `via ${cmd.vias.join(' + ')}` : '';
+          if (cmd.reply && typeof cmd.reply.status === 'string') how += `${how ? ', ' : ''}device: ${cmd.reply.status}`;
+          if (how) li.append(el('span', { class: 'muted how', text: how }));
+        }
       }
       rows.push(li);
     }
@@ -377,11 +381,15 @@
     schedule();
   }
 
+  // onResult handles a cmd-results record. A device acknowledged with a PUBACK gives one record (via
+  // "puback"); one that also replies on its ack topic gives a second (via "reply", the reply under "reply").
   function onResult(rec) {
     if (typeof rec.id !== 'string') return;
     const cmd = state.commands.get(rec.id);
     if (!cmd) {
-      state.earlyResults.set(rec.id, rec);
+      const early = state.earlyResults.get(rec.id) || [];
+      early.push(rec);
+      state.earlyResults.set(rec.id, early);
       if (state.earlyResults.size > 500) state.earlyResults.delete(state.earlyResults.keys().next().value);
       return;
     }
@@ -390,8 +398,10 @@
 
   function acknowledge(cmd, rec) {
     cmd.state = 'acknowledged';
-    cmd.via = rec.via;
-    cmd.ackedAt = rec.acked_at;
+    cmd.vias = cmd.vias || [];
+    if (rec.via && !cmd.vias.includes(rec.via)) cmd.vias.push(rec.via);
+    if (rec.reply && typeof rec.reply === 'object') cmd.reply = rec.reply;
+    cmd.ackedAt = cmd.ackedAt || rec.acked_at;
     markCommand(cmd);
   }
 
@@ -458,9 +468,10 @@
       if (state.ws !== ws) return;
       for (const p of state.pending.splice(0)) p.reject(new Error('connection closed'));
       state.ready = false;
-      const why = ev.code === 4003 ? 'authentication expired' : (ev.reason || `closed (${ev.code})`);
+      const why = state.failure || (ev.code === 4003 ? 'authentication expired' : (ev.reason || `connection closed (${ev.code})`));
+      state.failure = null;
       setConn('offline', 'offline');
-      notice(`Disconnected from zedge: ${why}. Reconnecting…`);
+      notice(`Not connected to zedge: ${why}. Retrying…`);
       for (const v of state.offices.values()) v.dirty = true;
       schedule();
       reconnectLater();
@@ -502,7 +513,7 @@
       pollCommands();
     } catch (e) {
       if (state.ws === ws) {
-        notice(e.message);
+        state.failure = e.message; // shown when the close arrives
         ws.close();
       }
     }
@@ -535,7 +546,10 @@
         state.commands.set(cmd.id, cmd);
         if (state.commands.size > 500) state.commands.delete(state.commands.keys().next().value);
         const early = state.earlyResults.get(cmd.id);
-        if (early) { state.earlyResults.delete(cmd.id); acknowledge(cmd, early); }
+        if (early) {
+          state.earlyResults.delete(cmd.id);
+          for (const rec of early) acknowledge(cmd, rec);
+        }
       } catch (e) {
         cmd.state = 'failed';
         cmd.error = e.message;
