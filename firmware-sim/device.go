@@ -1,0 +1,480 @@
+package firmwaresim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pahov3 "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/zedge-io/zedge/sensors"
+)
+
+// publishWait is how long firmware waits for a PUBACK before it treats the publish as failed and sends it
+// again (a duplicate at worst). It is device behaviour, not an assertion.
+const publishWait = 10 * time.Second
+
+// device is one thermostat or air conditioner: an MQTT client with a device token.
+type device struct {
+	sim        *Sim
+	id, typ    string
+	building   string
+	officeID   string
+	room       *room
+	persistent bool
+	flaky      bool
+	skew       time.Duration
+	token      string
+
+	client    pahov3.Client
+	conn      atomic.Pointer[net.Conn]
+	connected atomic.Bool
+	lost      chan struct{}                 // a connection ended without our asking
+	up        chan struct{}                 // connected and subscribed
+	epoch     atomic.Pointer[chan struct{}] // closed when the current connection ends
+
+	mu       sync.Mutex
+	lastID   string
+	lastBody json.RawMessage
+	applied  int
+	seen     map[string]struct{} // command ids received, for duplicates
+}
+
+type outItem struct {
+	id      string
+	payload []byte
+	born    time.Time
+}
+
+func (d *device) topic(kind string) string { return "devices/" + d.id + "/" + kind }
+
+func (d *device) newClient(addr string) {
+	o := pahov3.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(d.id).SetUsername(d.id).
+		SetProtocolVersion(4).SetCleanSession(!d.persistent).SetAutoReconnect(false).SetConnectRetry(false).
+		SetKeepAlive(30 * time.Second).SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
+		SetOrderMatters(false).SetAutoAckDisabled(true).
+		SetDefaultPublishHandler(d.onCommand).
+		SetOnConnectHandler(d.onConnect).
+		SetConnectionLostHandler(func(_ pahov3.Client, err error) { d.onLost(err) })
+	if d.token != "" {
+		o.SetPassword(d.token)
+	}
+	// Our own dialer keeps the connection so that a flaky device can cut it without a DISCONNECT.
+	o.SetCustomOpenConnectionFn(func(uri *url.URL, _ pahov3.ClientOptions) (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", uri.Host, 10*time.Second)
+		if err == nil {
+			d.conn.Store(&c)
+		}
+		return c, err
+	})
+	d.client = pahov3.NewClient(o)
+}
+
+// onConnect (re)subscribes to the command topic, also on a resumed persistent session: firmware cannot know
+// whether the broker kept it.
+func (d *device) onConnect(c pahov3.Client) {
+	tok := c.Subscribe(d.topic("commands"), 1, d.onCommand)
+	if !tok.WaitTimeout(publishWait) || tok.Error() != nil {
+		d.sim.errorf("%s: subscribe: %v", d.id, tok.Error())
+		d.cut()
+		return
+	}
+	ch := make(chan struct{})
+	d.epoch.Store(&ch)
+	if d.connected.CompareAndSwap(false, true) {
+		d.sim.connected.Add(1)
+	}
+	select {
+	case d.up <- struct{}{}:
+	default:
+	}
+}
+
+func (d *device) markDown() {
+	if d.connected.CompareAndSwap(true, false) {
+		d.sim.connected.Add(-1)
+	}
+	if ch := d.epoch.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+func (d *device) onLost(err error) {
+	d.markDown()
+	select {
+	case d.lost <- struct{}{}:
+	default:
+	}
+}
+
+// cut closes the TCP connection abruptly, as a power glitch or a dead Wi-Fi would.
+func (d *device) cut() {
+	if c := d.conn.Load(); c != nil {
+		_ = (*c).Close()
+	}
+}
+
+func expDuration(rng *rand.Rand, mean time.Duration) time.Duration {
+	return time.Duration(rng.ExpFloat64() * float64(mean))
+}
+
+// runConn owns the connection: connect with backoff, then wait for a loss, a flaky cut or an offline spell.
+// Flakiness and offline spells stop when gen ends (the drain); live ending disconnects for good.
+func (d *device) runConn(gen, live context.Context, rng *rand.Rand) {
+	fw := d.sim.cfg.Firmware
+	backoff := fw.BackoffMin
+	first := true
+	for live.Err() == nil {
+		if !first {
+			d.sim.reconnects.Add(1)
+		}
+		first = false
+		drainChan(d.up)
+		tok := d.client.Connect()
+		ok := waitToken(live, tok, 15*time.Second) && tok.Error() == nil
+		if ok {
+			// Connected once the command subscription is in place (onConnect).
+			select {
+			case <-d.up:
+			case <-d.lost:
+				ok = false
+			case <-live.Done():
+			case <-time.After(15 * time.Second):
+				ok = false
+			}
+		}
+		if live.Err() != nil {
+			d.client.Disconnect(0)
+			return
+		}
+		if !ok {
+			d.sim.connectFailures.Add(1)
+			if tok.Error() != nil {
+				d.sim.errorf("%s: connect: %v", d.id, tok.Error())
+			}
+			d.client.Disconnect(0)
+			sleepCtx(live, time.Duration(rng.Int64N(int64(backoff)+1)))
+			backoff = min(2*backoff, fw.BackoffMax)
+			continue
+		}
+		backoff = fw.BackoffMin
+		d.sim.connects.Add(1)
+		var flaky, offline <-chan time.Time
+		if gen.Err() == nil {
+			if d.flaky {
+				flaky = time.After(expDuration(rng, fw.FlakyMeanUptime))
+			}
+			if fw.OfflineProbability > 0 {
+				offline = time.After(expDuration(rng, time.Duration(float64(d.sim.cfg.TelemetryInterval)/fw.OfflineProbability)))
+			}
+		}
+	wait:
+		for {
+			select {
+			case <-d.lost:
+				// Reconnect after a short, jittered pause, as firmware does.
+				sleepCtx(live, time.Duration(rng.Int64N(int64(fw.BackoffMin)+1)))
+				break wait
+			case <-flaky:
+				d.sim.flakyDrops.Add(1)
+				d.cut()
+				flaky = nil
+			case <-offline:
+				d.sim.offlineSpells.Add(1)
+				d.client.Disconnect(50)
+				d.markDown()
+				spell := expDuration(rng, fw.OfflineDuration)
+				select {
+				case <-time.After(spell):
+				case <-gen.Done():
+				case <-live.Done():
+				}
+				drainChan(d.lost)
+				break wait
+			case <-gen.Done():
+				flaky, offline = nil, nil
+				gen = context.Background() // only once
+			case <-live.Done():
+				d.client.Disconnect(250)
+				d.markDown()
+				return
+			}
+		}
+	}
+}
+
+func drainChan(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// waitToken waits for a paho token, the context or the timeout; it reports whether the token completed.
+func waitToken(ctx context.Context, tok pahov3.Token, timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// runSender samples at every telemetry tick into an outbox and publishes the outbox in order at QoS 1
+// whenever connected. After gen ends it only flushes, until the outbox is empty or live ends.
+func (d *device) runSender(gen, live context.Context, rng *rand.Rand) {
+	cfg := d.sim.cfg
+	var outbox []outItem
+	f := d.sim.telemetry
+	sleepCtx(gen, time.Duration(rng.Int64N(int64(cfg.TelemetryInterval))))
+	tick := time.NewTicker(cfg.TelemetryInterval)
+	defer tick.Stop()
+	for gen.Err() == nil {
+		select {
+		case <-gen.Done():
+			continue
+		case <-tick.C:
+		}
+		item := d.sample()
+		f.sent.Add(1)
+		outbox = append(outbox, item)
+		if len(outbox) > cfg.Firmware.OutboxLimit {
+			f.dropped.Add(1)
+			d.sim.errorf("%s: outbox full, oldest reading %s dropped", d.id, outbox[0].id)
+			outbox = outbox[1:]
+		}
+		outbox = d.flush(live, outbox)
+	}
+	for len(outbox) > 0 && live.Err() == nil {
+		outbox = d.flush(live, outbox)
+		if len(outbox) > 0 {
+			sleepCtx(live, 50*time.Millisecond)
+		}
+	}
+	d.sim.pendingAtEnd.Add(int64(len(outbox)))
+}
+
+// flush publishes the outbox head first while connected; it returns what is left.
+func (d *device) flush(live context.Context, outbox []outItem) []outItem {
+	f := d.sim.telemetry
+	for len(outbox) > 0 && d.connected.Load() && live.Err() == nil {
+		ep := d.epoch.Load()
+		if ep == nil {
+			return outbox
+		}
+		it := outbox[0]
+		start := time.Now()
+		f.attempts.Add(1)
+		tok := d.client.Publish(d.topic("telemetry"), 1, false, it.payload)
+		ok := false
+		t := time.NewTimer(publishWait)
+		select {
+		case <-tok.Done():
+			ok = tok.Error() == nil
+		case <-*ep:
+		case <-live.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		if !ok {
+			f.failures.Add(1)
+			return outbox
+		}
+		f.ack(it.id, time.Since(start))
+		outbox = outbox[1:]
+	}
+	return outbox
+}
+
+// sample is the device's telemetry now, exactly the agreed JSON.
+func (d *device) sample() outItem {
+	now := time.Now()
+	ts := now.Add(d.skew).UTC().Format(sensors.TSLayout)
+	v := d.room.view()
+	b := make([]byte, 0, 200)
+	b = append(b, `{"type":`...)
+	b = strconv.AppendQuote(b, d.typ)
+	b = append(b, `,"device":`...)
+	b = strconv.AppendQuote(b, d.id)
+	b = append(b, `,"building":`...)
+	b = strconv.AppendQuote(b, d.building)
+	b = append(b, `,"office":`...)
+	b = strconv.AppendQuote(b, d.officeID)
+	if d.typ == TypeThermostat {
+		b = append(b, `,"temperature":`...)
+		b = appendOneDecimal(b, v.temp)
+		b = append(b, `,"setpoint":`...)
+		b = appendOneDecimal(b, v.target)
+		b = append(b, `,"occupancy":`...)
+		b = strconv.AppendInt(b, int64(v.occupancy), 10)
+	} else {
+		var a acState
+		for _, x := range v.acs {
+			if x.id == d.id {
+				a = x
+			}
+		}
+		b = append(b, `,"mode":`...)
+		b = strconv.AppendQuote(b, a.mode)
+		b = append(b, `,"setpoint":`...)
+		b = appendOneDecimal(b, a.setpoint)
+		b = append(b, `,"power_w":`...)
+		b = strconv.AppendInt(b, int64(math.Round(a.powerW)), 10)
+	}
+	b = append(b, `,"ts":"`...)
+	b = append(b, ts...)
+	b = append(b, `"}`...)
+	return outItem{id: d.id + "@" + ts, payload: b, born: now}
+}
+
+func appendOneDecimal(b []byte, v float64) []byte {
+	return strconv.AppendFloat(b, math.Round(v*10)/10, 'f', 1, 64)
+}
+
+// Command is the body of a message in cmd-{device}.
+type Command struct {
+	Command  string   `json:"command"`
+	Setpoint *float64 `json:"setpoint,omitempty"`
+	Mode     string   `json:"mode,omitempty"`
+	By       string   `json:"by,omitempty"`
+}
+
+// Setpoint bounds a device accepts.
+const (
+	MinSetpoint = 10.0
+	MaxSetpoint = 35.0
+)
+
+// onCommand applies a delivered command ({"id","body","ttl","age"}), acknowledges it (PUBACK) and replies on
+// the ack topic with what was applied.
+func (d *device) onCommand(c pahov3.Client, m pahov3.Message) {
+	var env struct {
+		ID   string          `json:"id"`
+		Body json.RawMessage `json:"body"`
+	}
+	status, errText := "applied", ""
+	var cmd Command
+	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.ID == "" {
+		d.sim.errorf("%s: undecodable command %q", d.id, m.Payload())
+		m.Ack() // redelivering it would not make it decodable
+		return
+	}
+	if err := json.Unmarshal(env.Body, &cmd); err != nil {
+		status, errText = "rejected", "body is not a command object"
+	} else {
+		status, errText = d.apply(cmd)
+	}
+	d.mu.Lock()
+	_, dup := d.seen[env.ID]
+	d.seen[env.ID] = struct{}{}
+	d.lastID, d.lastBody = env.ID, append(json.RawMessage(nil), env.Body...)
+	if status == "applied" && !dup {
+		d.applied++
+	}
+	d.mu.Unlock()
+	d.sim.commands.deliveredTo(env.ID, cmd.By)
+	if dup {
+		d.sim.duplicateCommands.Add(1)
+	}
+	m.Ack()
+	reply := map[string]any{"id": env.ID, "status": status}
+	v := d.room.view()
+	if d.typ == TypeThermostat {
+		reply["setpoint"] = v.target
+	} else {
+		for _, a := range v.acs {
+			if a.id == d.id {
+				reply["setpoint"], reply["mode"] = a.setpoint, a.mode
+			}
+		}
+	}
+	if errText != "" {
+		reply["error"] = errText
+	}
+	raw, _ := json.Marshal(reply)
+	tok := c.Publish(d.topic("acks"), 1, false, raw)
+	go func() {
+		if !tok.WaitTimeout(publishWait) || tok.Error() != nil {
+			d.sim.replyFailures.Add(1)
+		}
+	}()
+}
+
+func (d *device) apply(cmd Command) (status, errText string) {
+	switch cmd.Command {
+	case "set_setpoint":
+		if cmd.Setpoint == nil || math.IsNaN(*cmd.Setpoint) || *cmd.Setpoint < MinSetpoint || *cmd.Setpoint > MaxSetpoint {
+			return "rejected", fmt.Sprintf("setpoint must be a number within %v..%v", MinSetpoint, MaxSetpoint)
+		}
+		if d.typ == TypeThermostat {
+			d.room.setTarget(*cmd.Setpoint)
+		} else {
+			d.room.setAC(d.id, cmd.Setpoint, "")
+		}
+	case "set_mode":
+		if cmd.Mode != "cool" && cmd.Mode != "off" {
+			return "rejected", `mode must be "cool" or "off"`
+		}
+		if d.typ == TypeThermostat {
+			for _, a := range d.room.view().acs {
+				d.room.setAC(a.id, nil, cmd.Mode)
+			}
+		} else {
+			d.room.setAC(d.id, nil, cmd.Mode)
+		}
+	default:
+		return "rejected", fmt.Sprintf("unknown command %q", cmd.Command)
+	}
+	return "applied", ""
+}
+
+// DeviceState is a thermostat's or air conditioner's state as the sim sees it.
+type DeviceState struct {
+	ID              string          `json:"id"`
+	Type            string          `json:"type"`
+	Office          string          `json:"office"`
+	Connected       bool            `json:"connected"`
+	Setpoint        float64         `json:"setpoint"`
+	Mode            string          `json:"mode,omitempty"`
+	PowerW          float64         `json:"power_w"`
+	LastCommandID   string          `json:"last_command_id,omitempty"`
+	LastCommand     json.RawMessage `json:"last_command,omitempty"`
+	CommandsApplied int             `json:"commands_applied"`
+}
+
+func (d *device) state() DeviceState {
+	v := d.room.view()
+	s := DeviceState{ID: d.id, Type: d.typ, Office: d.officeID, Connected: d.connected.Load()}
+	if d.typ == TypeThermostat {
+		s.Setpoint = v.target
+	}
+	for _, a := range v.acs {
+		if a.id == d.id {
+			s.Setpoint, s.Mode, s.PowerW = a.setpoint, a.mode, a.powerW
+		}
+	}
+	d.mu.Lock()
+	s.LastCommandID, s.LastCommand, s.CommandsApplied = d.lastID, d.lastBody, d.applied
+	d.mu.Unlock()
+	return s
+}
