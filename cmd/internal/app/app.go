@@ -10,18 +10,24 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zedge-io/zedge/bridge"
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/broker/metrics"
 	"github.com/zedge-io/zedge/broker/notify"
+	"github.com/zedge-io/zedge/broker/relay"
 	"github.com/zedge-io/zedge/broker/wsapi"
 	"github.com/zedge-io/zedge/signing"
 	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/store"
 	"github.com/zedge-io/zedge/store/badgerstore"
 	"github.com/zedge-io/zedge/store/memstore"
+	"github.com/zedge-io/zedge/store/redisstore"
 )
 
 // Options are the parts of a run that are not configuration.
@@ -49,9 +55,12 @@ type App struct {
 	wsLn    net.Listener
 
 	notifier *notify.Notifier
-	metrics  *metrics.Metrics
-	pprof    *http.Server
-	pprofLn  net.Listener
+	// relay and relayRedis carry wake-ups between the nodes sharing a Redis store (nil otherwise).
+	relay      *relay.Relay
+	relayRedis redis.UniversalClient
+	metrics    *metrics.Metrics
+	pprof      *http.Server
+	pprofLn    net.Listener
 }
 
 // New opens the store, builds the service and the HTTP API and binds the HTTP listener, so that bind errors
@@ -93,6 +102,9 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 		return nil, a.abandon(err)
 	}
 	if err := a.newWS(svc, log); err != nil {
+		return nil, a.abandon(err)
+	}
+	if err := a.newRelay(svc, log); err != nil {
 		return nil, a.abandon(err)
 	}
 	httpOpts := append(a.httpOptions(), a.newMetrics(svc)...)
@@ -157,6 +169,7 @@ func (a *App) abandon(err error) error {
 		_ = a.wsLn.Close()
 	}
 	_ = a.stopNotifier(context.Background())
+	_ = a.stopRelay(context.Background())
 	if a.revoked != nil {
 		_ = a.revoked.Close()
 	}
@@ -174,6 +187,16 @@ func openStore(c StoreConfig, log *slog.Logger) (store.Store, error) {
 		st, err := badgerstore.Open(c.Badger, log)
 		if err != nil {
 			return nil, fmt.Errorf("open badger store in %s: %w", c.Badger.Dir, err)
+		}
+		return st, nil
+	case StoreRedis:
+		// Open pings (every master of a cluster); a Redis that does not answer fails the start with a message
+		// that names its addresses.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*c.Redis.DialTimeout+time.Second)
+		defer cancel()
+		st, err := redisstore.Open(ctx, c.Redis, log)
+		if err != nil {
+			return nil, fmt.Errorf("open redis store: %w", err)
 		}
 		return st, nil
 	default:
@@ -236,8 +259,14 @@ func (a *App) announce() error {
 		}
 	}
 	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "ws", a.WSAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
-	if a.cfg.Store.Kind == StoreBadger {
+	switch a.cfg.Store.Kind {
+	case StoreBadger:
 		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
+	case StoreRedis:
+		attrs = append(attrs, "redis", strings.Join(a.cfg.Store.Redis.Addrs, ","), "cluster", a.cfg.Store.Redis.Cluster)
+		if a.relay != nil {
+			attrs = append(attrs, "node", a.relay.Node())
+		}
 	}
 	a.log.Info("zedge ready", attrs...)
 	return nil
@@ -275,6 +304,10 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 	}
 	// Nothing posts any more: queued notifications go out (within the drain timeout) while the store is open.
 	if err := a.stopNotifier(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	// Wake-ups of the last posts reach the other nodes before this node lets go of Redis.
+	if err := a.stopRelay(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	_ = a.revoked.Close()

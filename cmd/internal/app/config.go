@@ -23,6 +23,7 @@ import (
 	"github.com/zedge-io/zedge/signing"
 	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/store/badgerstore"
+	"github.com/zedge-io/zedge/store/redisstore"
 )
 
 // Config is the whole configuration of the zedge binary. Each section that belongs to a package is that
@@ -54,14 +55,18 @@ type Config struct {
 const (
 	StoreBadger = "badger"
 	StoreMemory = "memory"
+	// StoreRedis is a Redis or Redis Cluster shared by every zedge node of a deployment.
+	StoreRedis = "redis"
 )
 
 // StoreConfig chooses the store backend and configures it.
 type StoreConfig struct {
-	// Kind is StoreBadger or StoreMemory.
+	// Kind is StoreBadger, StoreRedis or StoreMemory.
 	Kind string `yaml:"kind"`
 	// Badger configures the Badger store; used only when Kind is StoreBadger.
 	Badger badgerstore.Config `yaml:"badger"`
+	// Redis configures the Redis store; used only when Kind is StoreRedis.
+	Redis redisstore.Config `yaml:"redis"`
 }
 
 // DefaultDataDir is where the Badger store lives unless configured otherwise (relative to the working
@@ -74,7 +79,7 @@ func DefaultConfig() Config {
 	return Config{
 		Log:             LogConfig{Level: "info", Format: "text"},
 		HTTP:            httpapi.DefaultConfig(),
-		Store:           StoreConfig{Kind: StoreBadger, Badger: badgerstore.DefaultConfig(DefaultDataDir)},
+		Store:           StoreConfig{Kind: StoreBadger, Badger: badgerstore.DefaultConfig(DefaultDataDir), Redis: redisstore.DefaultConfig()},
 		Limits:          broker.DefaultLimits(),
 		Auth:            httpapi.DefaultAuthConfig(),
 		Signing:         signing.DefaultConfig(),
@@ -155,10 +160,12 @@ func (c StoreConfig) Validate() error {
 	switch c.Kind {
 	case StoreBadger:
 		return errors.Join(inSection("badger", c.Badger.Validate())...)
+	case StoreRedis:
+		return errors.Join(inSection("redis", c.Redis.Validate())...)
 	case StoreMemory:
 		return nil
 	default:
-		return fmt.Errorf("kind must be %q or %q, got %q", StoreBadger, StoreMemory, c.Kind)
+		return fmt.Errorf("kind must be %q, %q or %q, got %q", StoreBadger, StoreRedis, StoreMemory, c.Kind)
 	}
 }
 
@@ -231,6 +238,12 @@ const (
 	// EnvSigningKey replaces signing.url_keys with one URL-signing secret of id "default" (Zaqar's
 	// [signed_url] secret_key).
 	EnvSigningKey = "ZEDGE_SIGNING_KEY"
+	// EnvRedisAddrs sets store.redis.addrs: comma-separated host:port (spaces around commas are ignored).
+	EnvRedisAddrs = "ZEDGE_REDIS_ADDRS"
+	// EnvRedisCluster sets store.redis.cluster (true or false).
+	EnvRedisCluster = "ZEDGE_REDIS_CLUSTER"
+	// EnvRedisPassword sets store.redis.password.
+	EnvRedisPassword = "ZEDGE_REDIS_PASSWORD"
 	// EnvReadyFile names a file zedge writes once it serves; it is not configuration (see Options.ReadyFile).
 	EnvReadyFile = "ZEDGE_READY_FILE"
 )
@@ -261,6 +274,9 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 	if v, ok := get(EnvStore); ok {
 		cfg.Store.Kind = v
 	}
+	if err := applyRedisEnv(cfg, get); err != nil {
+		return err
+	}
 	if v, ok := get(EnvLogLevel); ok {
 		cfg.Log.Level = v
 	}
@@ -289,3 +305,30 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 
 // EnvKeyID is the key id of a secret given through ZEDGE_SIGNING_KEY or ZEDGE_JWT_SECRET.
 const EnvKeyID = "default"
+
+// applyRedisEnv sets the options named by the Redis variables.
+func applyRedisEnv(cfg *Config, get func(string) (string, bool)) error {
+	if v, ok := get(EnvRedisAddrs); ok {
+		var addrs []string
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				addrs = append(addrs, a)
+			}
+		}
+		if len(addrs) == 0 {
+			return fmt.Errorf("%s=%q: want host:port[,host:port...]", EnvRedisAddrs, v)
+		}
+		cfg.Store.Redis.Addrs = addrs
+	}
+	if v, ok := get(EnvRedisCluster); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want true or false", EnvRedisCluster, v)
+		}
+		cfg.Store.Redis.Cluster = b
+	}
+	if v, ok := get(EnvRedisPassword); ok {
+		cfg.Store.Redis.Password = v
+	}
+	return nil
+}

@@ -183,6 +183,18 @@ func TestLoadEnvironment(t *testing.T) {
 			func(c Config) bool { return c.Log.Level == "warn" }},
 		{"log format", map[string]string{EnvLogFormat: "json"},
 			func(c Config) bool { return c.Log.Format == "json" }},
+		{"redis", map[string]string{EnvStore: "redis", EnvRedisAddrs: " 127.0.0.1:7000, 127.0.0.1:7001,127.0.0.1:7002 ",
+			EnvRedisCluster: "true", EnvRedisPassword: "s3cret"},
+			func(c Config) bool {
+				r := c.Store.Redis
+				return c.Store.Kind == StoreRedis && r.Cluster && r.Password == "s3cret" &&
+					reflect.DeepEqual(r.Addrs, []string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"})
+			}},
+		{"redis single", map[string]string{EnvStore: "redis", EnvRedisAddrs: "10.0.0.5:6380"},
+			func(c Config) bool {
+				return c.Store.Kind == StoreRedis && !c.Store.Redis.Cluster &&
+					reflect.DeepEqual(c.Store.Redis.Addrs, []string{"10.0.0.5:6380"})
+			}},
 		{"empty means unset", map[string]string{EnvHTTPAddr: "", EnvStore: ""},
 			func(c Config) bool { return c.HTTP.Addr == "127.0.0.1:8888" && c.Store.Kind == StoreBadger }},
 	}
@@ -214,7 +226,12 @@ func TestLoadErrors(t *testing.T) {
 		{"two documents", "log:\n  level: info\n---\nlog:\n  level: debug\n", nil, "single YAML document"},
 		{"bad log level", "log:\n  level: loud\n", nil, "loud"},
 		{"bad log format", "log:\n  format: xml\n", nil, "xml"},
-		{"bad store kind", "store:\n  kind: redis\n", nil, "redis"},
+		{"bad store kind", "store:\n  kind: postgres\n", nil, "postgres"},
+		{"redis without addrs", "store:\n  kind: redis\n  redis:\n    addrs: []\n", nil, "store: redis: addrs"},
+		{"redis addrs without cluster", "", map[string]string{EnvStore: "redis", EnvRedisAddrs: "127.0.0.1:7000,127.0.0.1:7001"}, "cluster"},
+		{"bad redis addr", "", map[string]string{EnvStore: "redis", EnvRedisAddrs: "localhost"}, "localhost"},
+		{"empty redis addrs env", "", map[string]string{EnvRedisAddrs: " , "}, EnvRedisAddrs},
+		{"bad redis cluster env", "", map[string]string{EnvRedisCluster: "maybe"}, EnvRedisCluster},
 		{"zero shutdown timeout", "shutdown_timeout: 0s\n", nil, "shutdown_timeout"},
 		{"incoherent limits", "limits:\n  min_message_ttl: 0\n", nil, "limits: "},
 		{"bad admin mode env", "", map[string]string{EnvAdminMode: "yes please"}, EnvAdminMode},
@@ -295,6 +312,19 @@ func TestValidateChecksTheBadgerSectionOnlyWhenUsed(t *testing.T) {
 	cfg.Store.Kind = StoreMemory
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("memory store: Validate = %v, want nil", err)
+	}
+	cfg.Store.Kind = StoreRedis
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("redis store with the default redis section: Validate = %v, want nil", err)
+	}
+	cfg.Store.Redis.KeyPrefix = "{bad}"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "store: redis: key_prefix") {
+		t.Errorf("redis store with a bad key prefix: Validate = %v, want a store: redis: error", err)
+	}
+	cfg.Store.Kind = StoreBadger
+	cfg.Store.Badger.Dir = "./data"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("badger store with a bad redis section: Validate = %v, want nil (redis is not in use)", err)
 	}
 }
 

@@ -77,6 +77,18 @@ func (a *App) newMetrics(svc *broker.Service) []httpapi.Option {
 					"slow_closed": s.SlowClosed, "auth_expired": s.AuthExpired}
 			})
 	}
+	if a.relay != nil {
+		r := a.relay
+		m.CounterMap("zedge_relay_events_total", "Cross-node relay (Redis store): frames published, received from "+
+			"other nodes, and wake-ups lost or degraded by reason.", "event",
+			func() map[string]uint64 {
+				s := r.Stats()
+				return map[string]uint64{"published": s.Published, "publish_dropped": s.PublishDropped,
+					"publish_failed": s.PublishFailed, "received": s.Received, "decode_errors": s.DecodeErrors,
+					"ids_only": s.IDsOnly, "wakes": s.Wakes, "fetch_failed": s.FetchFailed,
+					"receive_errors": s.ReceiveErrors}
+			})
+	}
 	if cs, ok := a.store.(commitStatser); ok {
 		m.CounterFunc("zedge_store_commit_groups_total", "Store commit groups (one fsync each in sync durability).",
 			func() float64 { g, _ := cs.CommitStats(); return float64(g) })
