@@ -133,7 +133,7 @@ func DefaultConfig() Config {
 			EmptyFraction: 0.4},
 		TelemetryInterval: 2 * time.Second, SensorInterval: 3 * time.Second, ReadingTTL: 300,
 		TimeScale: 60, OutsideTemp: 31, ComfortSetpoint: 22,
-		Firmware: FirmwareConfig{PersistentFraction: 0.5, ClockSkew: 2 * time.Second, FlakyFraction: 0.1,
+		Firmware: FirmwareConfig{PersistentFraction: 0.5, ClockSkew: 2 * time.Second, FlakyFraction: 0.2,
 			FlakyMeanUptime: 8 * time.Second, OfflineProbability: 0.02, OfflineDuration: 3 * time.Second,
 			BackoffMin: 100 * time.Millisecond, BackoffMax: 3 * time.Second, OutboxLimit: 1000},
 		Controller: ControllerConfig{Enabled: true, Workers: 2, ClaimTTL: 60, ClaimGrace: 60,
