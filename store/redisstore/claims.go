@@ -70,7 +70,7 @@ func (s *Store) CreateClaim(ctx context.Context, project, queue string, spec sto
 // deadLetter appends the leased messages to the dead-letter queue, then removes them from the source.
 func (s *Store) deadLetter(ctx context.Context, project, queue string, spec store.ClaimSpec, lease string, leased []any, now time.Time) (int, error) {
 	moved := make([]posted, 0, len(leased)/2)
-	removeArgs := []any{lease}
+	removeArgs := []any{micros(now), lease}
 	for i := 0; i+1 < len(leased); i += 2 {
 		seq, rec := str(leased[i]), str(leased[i+1])
 		m, err := decodeMessage("", seq, rec)

@@ -4,7 +4,7 @@
 local now, cid = tonumber(ARGV[1]), ARGV[2]
 local ep = epoch()
 if not ep then return {} end
-settle(now)
+trim(now)
 local c = redis.call('HGET', K_CLAIMS, cid)
 if not c then return {} end
 local cl = claim_decode(c)

@@ -2,7 +2,7 @@
 -- Returns 0 (deleted, or nothing to delete), 1 (claimed by another), 2 (not claimed), 3 (no such claim).
 local now, want = tonumber(ARGV[1]), ARGV[4]
 if epoch() ~= ARGV[2] then return 0 end
-settle(now)
+trim(now)
 local s = ARGV[3]
 local rec = redis.call('HGET', K_MSGS, s)
 if not rec then return 0 end
@@ -16,5 +16,5 @@ if want ~= '' and m.cid ~= want then
   if c and now < claim_decode(c).exp then return 1 end
   return 3
 end
-remove(s, rec)
+remove(s, rec, now)
 return 0

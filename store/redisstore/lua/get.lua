@@ -3,7 +3,7 @@
 local now = tonumber(ARGV[1])
 local ep = epoch()
 if not ep then return {} end
-settle(now)
+trim(now)
 local out = {ep}
 for i = 2, #ARGV, 2 do
   if ARGV[i] == ep then

@@ -6,7 +6,7 @@ local echo, client = ARGV[4] == '1', ARGV[5]
 local with_claimed, with_delayed = ARGV[6] == '1', ARGV[7] == '1'
 local ep = epoch()
 if not ep then return {} end
-settle(now)
+trim(now)
 local out = {ep}
 local found, batch = 0, limit
 while found < limit do

@@ -6,7 +6,7 @@ if not ep then return {} end
 settle(now)
 local out = {ep}
 for _, t in ipairs(take_free(now, limit)) do
-  remove(t[1], t[2])
+  remove(t[1], t[2], now)
   out[#out + 1] = t[1]
   out[#out + 1] = t[2]
 end

@@ -89,15 +89,26 @@ local function detach(cid, seq)
   end
 end
 
--- remove deletes a message from every index (rec may be false when the record is already gone).
-local function remove(seq, rec)
+-- remove deletes a message from msgs and from the indexes that can hold it (rec may be false when the record is
+-- already gone: then from all of them). ord, exp and held are always exact, because stats count them; a stale
+-- entry in free or dly would only be skipped later.
+local function remove(seq, rec, now)
   redis.call('HDEL', K_MSGS, seq)
   redis.call('ZREM', K_ORD, seq)
   redis.call('ZREM', K_EXP, seq)
-  redis.call('ZREM', K_FREE, seq)
-  redis.call('ZREM', K_HELD, seq)
-  redis.call('ZREM', K_DLY, seq)
-  if rec then detach(string.sub(rec, 73, 108), seq) end
+  if not rec then
+    redis.call('ZREM', K_FREE, seq)
+    redis.call('ZREM', K_HELD, seq)
+    redis.call('ZREM', K_DLY, seq)
+    return
+  end
+  local m = msg_decode(rec)
+  if not claimed(m, now) then redis.call('ZREM', K_FREE, seq) end
+  if m.cid ~= NOCLAIM then
+    redis.call('ZREM', K_HELD, seq)
+    detach(m.cid, seq)
+  end
+  if m.d > 0 then redis.call('ZREM', K_DLY, seq) end
 end
 
 -- to_free moves the given sequences from index key to free.
@@ -112,14 +123,21 @@ local function to_free(key, seqs)
   call('ZREM', key, seqs)
 end
 
--- settle applies what time did up to now: expired messages leave, ended claims end, messages whose claim or
--- delay ended become free. Each step handles at most TRIM entries per call.
-local function settle(now)
+-- trim removes up to TRIM expired messages. Every script that reads or writes messages calls it, so a queue
+-- that is only posted to still sheds its expired messages.
+local function trim(now)
   local gone = redis.call('ZRANGEBYSCORE', K_EXP, '-inf', now, 'LIMIT', 0, TRIM)
   if #gone > 0 then
     local recs = redis.call('HMGET', K_MSGS, unpack(gone))
-    for i, s in ipairs(gone) do remove(s, recs[i]) end
+    for i, s in ipairs(gone) do remove(s, recs[i], now) end
   end
+end
+
+-- settle applies everything time did up to now, for the scripts that take messages from free (claim, pop):
+-- expired messages leave, ended claims end, messages whose claim or delay ended become free. Each step handles
+-- at most TRIM entries per call.
+local function settle(now)
+  trim(now)
   local ended = redis.call('ZRANGEBYSCORE', K_CEXP, '-inf', now, 'LIMIT', 0, TRIM)
   if #ended > 0 then
     call('HDEL', K_CLAIMS, ended)
@@ -143,7 +161,7 @@ local function take_free(now, limit)
       if rec then
         local m = msg_decode(rec)
         if expired(m, now) then
-          remove(s, rec)
+          remove(s, rec, now)
         elseif claimed(m, now) then
           redis.call('ZADD', K_HELD, m.cexp, s)
         elseif delayed(m, now) then
@@ -162,15 +180,17 @@ local function epoch()
   return redis.call('HGET', K_META, 'epoch')
 end
 
--- create_queue creates the queue if it is missing; it returns 1 when the queue still has to be recorded in the
--- project's catalogue (just created, or created by a caller that stopped before recording it).
+-- create_queue creates the queue if it is missing. It returns 1 if it created it, 1 when the queue still has to
+-- be recorded in the project's catalogue (just created, or created by a caller that stopped before recording
+-- it), and the queue's epoch.
 local function create_queue(now, metadata, new_epoch)
-  if redis.call('EXISTS', K_META) == 0 then
+  local m = redis.call('HMGET', K_META, 'epoch', 'c')
+  if not m[1] then
     redis.call('HSET', K_META, 'created', now, 'meta', metadata, 'epoch', new_epoch, 'seq', 0)
-    return 1, 1
+    return 1, 1, new_epoch
   end
-  if redis.call('HGET', K_META, 'c') ~= '1' then return 0, 1 end
-  return 0, 0
+  if m[2] ~= '1' then return 0, 1, m[1] end
+  return 0, 0, m[1]
 end
 
 -- append adds messages at the end of the queue. Each message is {ttl, delay, client, claim count, body}. It

@@ -1,7 +1,7 @@
 -- release: end a claim; its messages become claimable at once (claim counts are kept). ARGV: now, claim id.
 local now, cid = tonumber(ARGV[1]), ARGV[2]
 if not epoch() then return 0 end
-settle(now)
+trim(now)
 local c = redis.call('HGET', K_CLAIMS, cid)
 if not c then return 0 end
 for _, n in ipairs(claim_decode(c).members) do

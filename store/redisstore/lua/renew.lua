@@ -2,7 +2,7 @@
 -- ARGV: now, claim id, ttl, grace. Returns 1, or 0 when the claim does not exist or has ended.
 local now, cid, ttl, grace = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if not epoch() then return 0 end
-settle(now)
+trim(now)
 local c = redis.call('HGET', K_CLAIMS, cid)
 if not c then return 0 end
 local cl = claim_decode(c)

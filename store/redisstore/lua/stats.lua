@@ -4,7 +4,7 @@
 local now = tonumber(ARGV[1])
 local ep = epoch()
 if not ep then return {} end
-settle(now)
+trim(now)
 local total = redis.call('ZCARD', K_ORD) - redis.call('ZCOUNT', K_EXP, '-inf', now)
 local held = redis.call('ZCOUNT', K_HELD, '(' .. now, '+inf')
 -- first_live walks ord from one end to the first message that has not expired.
