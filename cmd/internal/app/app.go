@@ -192,6 +192,7 @@ func openStore(c StoreConfig, log *slog.Logger) (store.Store, error) {
 	case StoreRedis:
 		// Open pings (every master of a cluster); a Redis that does not answer fails the start with a message
 		// that names its addresses.
+		routeRedisLog(log)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*c.Redis.DialTimeout+time.Second)
 		defer cancel()
 		st, err := redisstore.Open(ctx, c.Redis, log)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -98,4 +99,18 @@ func (a *App) stopRelay(ctx context.Context) error {
 		return fmt.Errorf("relay shutdown: %w", err)
 	}
 	return nil
+}
+
+// redisLog passes go-redis's own log lines (dial retries, pub/sub reconnects) to the app's logger at debug
+// level: without it go-redis prints them on stderr itself, beside zedge's structured log, and what they say
+// also reaches the operator as zedge's own errors (store unavailable, relay subscription lost).
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Log(ctx, slog.LevelDebug, strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+// routeRedisLog installs redisLog. go-redis has one logger per process; the zedge binary runs one App.
+func routeRedisLog(log *slog.Logger) {
+	redis.SetLogger(redisLog{log.With("component", "go-redis")})
 }
