@@ -1,7 +1,7 @@
 package webapp_test
 
-// End to end in headless Chromium: the real zedge binary, a campus of real device clients, the app served by
-// webapp.Handler, and a browser that loads it. The test sees live values change, sets a room's target
+// End to end in headless Chromium: the real zedge binary, the campus simulator (firmwaresim: MQTT thermostats
+// and ACs, signed-URL sensors), the app served by webapp.Handler, and a browser that loads it. The test sees live values change, sets a room's target
 // temperature in the page, sees the air conditioner receive the command and the room's temperature move
 // toward the target, and sees the page report the command acknowledged; a second tab with a refused token
 // shows the refusal. It saves screenshots (desktop and
@@ -48,8 +48,9 @@ type pageState struct {
 type officeView struct {
 	Office string            `json:"office"`
 	Temp   string            `json:"temp"`
-	ACs    map[string]string `json:"acs"`  // AC id -> setpoint it reports
-	Cmds   map[string]string `json:"cmds"` // AC id -> state of the last command sent from the page
+	ACs    map[string]string `json:"acs"`   // AC id -> setpoint it reports
+	Cmds   map[string]string `json:"cmds"`  // AC id -> state of the last command sent from the page
+	Reply  map[string]string `json:"reply"` // AC id -> the status the device replied for it, if any
 	Points int               `json:"points"`
 }
 
@@ -80,6 +81,7 @@ const pageStateJS = `JSON.stringify({
       temp: c.querySelector('.temp').dataset.value,
       acs: Object.fromEntries([...c.querySelectorAll('[data-ac-setpoint]')].map((d) => [d.dataset.acSetpoint, d.value])),
       cmds: Object.fromEntries([...c.querySelectorAll('li[data-device]')].map((li) => [li.dataset.device, li.dataset.cmdState])),
+      reply: Object.fromEntries([...c.querySelectorAll('li[data-device]')].map((li) => [li.dataset.device, li.dataset.reply])),
       points: line ? line.getAttribute('points').trim().split(/\s+/).length : 0,
     };
   }),
@@ -123,7 +125,7 @@ func TestBrowserCampus(t *testing.T) {
 	defer cancel()
 
 	z := startZedge(t)
-	campus := startOwnCampus(t, z, 2, 2)
+	campus := startSim(t, z)
 	const office, ac = "b1-f1-o1", "b1-f1-o1-ac1"
 	member := z.token(t, "app-browser-test", signing.RoleMember)
 	cfg := webapp.Config{WebsocketURL: "ws://" + z.ws + "/", ProjectID: testProject, Token: member, Site: campus.site}
@@ -179,7 +181,7 @@ func TestBrowserCampus(t *testing.T) {
 
 	// Live: connected, authenticated, subscribed, and every office shows a temperature.
 	s := waitPage(t, bctx, "every office to show a live temperature", func(s pageState) bool {
-		if s.Conn != "online" || len(s.Offices) != 4 {
+		if s.Conn != "online" || len(s.Offices) != campus.offices() {
 			return false
 		}
 		for _, o := range s.Offices {
@@ -204,44 +206,57 @@ func TestBrowserCampus(t *testing.T) {
 		t.Fatalf("setting the target: %v", err)
 	}
 
-	// The AC receives it over MQTT, as posted by the page.
-	var got receivedCommand
-	for got.Device != ac {
+	// The AC in the simulator receives it over MQTT, as the page posted it, and applies it.
+	for {
+		ds, body := campus.lastCommand(t, ac)
+		if body != nil && body["command"] == "set_setpoint" && body["setpoint"] == target {
+			if body["by"] != "app" || ds.Setpoint != target || ds.CommandsApplied < 1 {
+				t.Fatalf("the AC has %+v after the command %v", ds, body)
+			}
+			break
+		}
 		select {
-		case got = <-campus.commands:
 		case <-ctx.Done():
-			t.Fatalf("the AC %s never received the page's command", ac)
+			t.Fatalf("the AC %s never received the page's command (last: %+v)", ac, ds)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if got.Command != "set_setpoint" || got.Setpoint != target || got.By != "app" {
-		t.Fatalf("the AC received %+v, want set_setpoint %v by app", got, target)
-	}
+	commandedAt := campus.temperature(t, office)
 
-	// The page shows it acknowledged, the AC reporting the new setpoint, and the room cooling toward it.
-	s = waitPage(t, bctx, "the command acknowledged, the AC at 19 and the room below 21 °C", func(s pageState) bool {
+	// The page shows it acknowledged (and the device's own reply) and the AC reporting the new setpoint; the
+	// room cools toward the target, in the simulator and on the page (whose readings carry sensor noise, so
+	// both are waited for).
+	var room float64
+	s = waitPage(t, bctx, "the command acknowledged and applied, the AC at 19 and the room 0.5 °C cooler", func(s pageState) bool {
 		o := s.office(office)
 		temp, ok := o.temp()
-		return o.Cmds[ac] == "acknowledged" && o.ACs[ac] == "19" && ok && temp < 21
+		room = campus.temperature(t, office)
+		return o.Cmds[ac] == "acknowledged" && o.Reply[ac] == "applied" && o.ACs[ac] == "19" && ok &&
+			temp <= commandedAt-0.5 && room <= commandedAt-0.5
 	})
 	after, _ := s.office(office).temp()
-	if room := campus.Temperature(office); room >= 21 {
-		t.Errorf("the simulated room is at %.2f °C, the page shows %.2f", room, after)
-	}
-	t.Logf("office %s: %.2f °C before, %.2f °C after the target of %v °C", office, before, after, target)
+	t.Logf("office %s: %.2f °C on the page before, %.2f °C in the room when the command arrived, then %.2f °C in the room and %.2f °C on the page; target %v °C",
+		office, before, commandedAt, room, after, target)
 	if other := s.office("b2-f1-o1"); other.Cmds["b2-f1-o1-ac1"] != "none" {
 		t.Errorf("an office nobody commanded shows command state %q", other.Cmds["b2-f1-o1-ac1"])
 	}
 
-	// Independently of the page: the command left its queue and zedge recorded the acknowledgement.
+	// Independently of the page: the command left its queue and zedge recorded its acknowledgement.
+	ds, _ := campus.lastCommand(t, ac)
 	var results struct {
 		Messages []struct {
-			Body struct{ ID, Device, Status string } `json:"body"`
+			Body struct{ ID, Device, Status, Via string } `json:"body"`
 		} `json:"messages"`
 	}
 	restGet(t, z, member, "/v2/queues/cmd-results/messages", url.Values{"echo": {"true"}, "limit": {"20"}}, &results)
-	if len(results.Messages) == 0 || results.Messages[0].Body.ID != got.ID || results.Messages[0].Body.Device != ac ||
-		results.Messages[0].Body.Status != "acked" {
-		t.Errorf("cmd-results over REST: %+v, want the record of %s", results.Messages, got.ID)
+	vias := map[string]bool{}
+	for _, m := range results.Messages {
+		if m.Body.ID == ds.LastCommandID && m.Body.Device == ac && m.Body.Status == "acked" {
+			vias[m.Body.Via] = true
+		}
+	}
+	if !vias["puback"] || !vias["reply"] {
+		t.Errorf("cmd-results over REST has %+v, want a puback and a reply record of %s", results.Messages, ds.LastCommandID)
 	}
 	var stats struct {
 		Messages struct{ Total int } `json:"messages"`
@@ -286,8 +301,14 @@ func TestBrowserCampus(t *testing.T) {
 	for _, e := range jsErrors {
 		t.Errorf("page script error: %s", e)
 	}
-	for _, err := range campus.errors() {
-		t.Errorf("device driver: %v", err)
+	// The simulator's run ends cleanly: nothing it sent was lost or refused.
+	report, err := campus.stop()
+	if err != nil {
+		t.Fatalf("simulator run: %v", err)
+	}
+	if report.Errors != 0 || report.Telemetry.Pending+report.Telemetry.Dropped+report.Telemetry.Rejected != 0 ||
+		report.Readings.Pending+report.Readings.Dropped+report.Readings.Rejected != 0 {
+		t.Errorf("simulator report:\n%s", report.Text())
 	}
 }
 

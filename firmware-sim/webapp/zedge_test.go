@@ -7,6 +7,8 @@ package webapp_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/zedge-io/zedge/signing"
 )
@@ -132,4 +136,24 @@ func (z *zedgeProc) token(t *testing.T, subject, role string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// restGet reads a zedge REST resource with a token (for checks independent of the page).
+func restGet(t *testing.T, z *zedgeProc, token, path string, query url.Values, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+z.http+path+"?"+query.Encode(), nil)
+	req.Header.Set("Client-ID", uuid.NewString())
+	req.Header.Set("X-Project-ID", testProject)
+	req.Header.Set("X-Auth-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return resp.StatusCode
 }

@@ -197,12 +197,15 @@
     const parts = [];
     const target = v.thermostatSetpoint ?? firstACSetpoint(v);
     if (target != null) parts.push(`target ${fmt(target)}°`);
-    for (const [id, ac] of v.ac) {
+    const acIDs = [...v.acs.filter((id) => v.ac.has(id)), ...[...v.ac.keys()].filter((id) => !v.acs.includes(id))];
+    for (const id of acIDs) {
+      const ac = v.ac.get(id);
       parts.push(`${shortDevice(id, v.id)} ${ac.mode || '?'} ${ac.setpoint != null ? fmt(ac.setpoint) + '°' : ''} ${ac.power_w != null ? Math.round(ac.power_w) + ' W' : ''}`.replace(/\s+/g, ' ').trim());
     }
     if (v.occupancy != null) parts.push(`${v.occupancy} ${v.occupancy === 1 ? 'person' : 'people'}`);
     if (v.humidity != null) parts.push(`${fmt(v.humidity, 0)}% RH`);
     if (v.co2 != null) parts.push(`${Math.round(v.co2)} ppm CO₂`);
+    if (v.power != null) parts.push(`room ${fmt(v.power / 1000, 2)} kW`);
     v.elDetails.replaceChildren(...parts.map((p) => el('span', { text: p })));
     // Machine-readable AC setpoints (also handy for tests and screen readers).
     for (const [id, ac] of v.ac) {
@@ -279,7 +282,8 @@
     const rows = [];
     for (const ac of v.acs) {
       const cmd = v.lastCommand.get(ac);
-      const li = el('li', { 'data-device': ac, 'data-cmd-state': cmd ? cmd.state : 'none' },
+      const li = el('li', { 'data-device': ac, 'data-cmd-state': cmd ? cmd.state : 'none',
+        'data-reply': cmd && cmd.reply && typeof cmd.reply.status === 'string' ? cmd.reply.status : '' },
         el('span', { class: 'dev', text: shortDevice(ac, v.id) }));
       if (!cmd) {
         li.append(el('span', { class: 'muted', text: 'no command sent from here' }));
