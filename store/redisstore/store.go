@@ -60,6 +60,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	where := strings.Join(cfg.Addrs, ",")
 	if err := s.ping(ctx); err != nil {
 		_ = rdb.Close()
+		if strings.Contains(err.Error(), "cluster support disabled") {
+			return nil, fmt.Errorf("redisstore: Redis at %s: the server is not in cluster mode: set cluster: false", where)
+		}
 		return nil, fmt.Errorf("redisstore: Redis at %s is unreachable: %w: %w", where, store.ErrUnavailable, err)
 	}
 	if err := s.checkMode(ctx); err != nil {

@@ -245,13 +245,14 @@ func tryStart(dir string, cluster bool) (*server, error) {
 	}
 }
 
-// stop terminates the server (SIGTERM, then SIGKILL if it lingers) and waits for it.
+// stop terminates the server (SIGTERM, then SIGKILL if it lingers: Redis ignores SIGTERM while it writes its
+// first AOF, for instance) and waits for it.
 func (s *server) stop() {
 	s.once.Do(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-s.exited:
-		case <-time.After(10 * time.Second):
+		case <-time.After(3 * time.Second):
 			_ = s.cmd.Process.Kill()
 			<-s.exited
 		}
