@@ -266,7 +266,7 @@ func TestBrowserCampus(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	shot(t, bctx, filepath.Join(dir, "webapp-desktop.png"))
+	shot(t, bctx, filepath.Join(dir, "webapp-desktop.png"), chromedp.FullScreenshot(100))
 
 	// A phone: one column, nothing wider than the screen.
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
@@ -275,7 +275,7 @@ func TestBrowserCampus(t *testing.T) {
 	waitPage(t, bctx, "the page to fit a 390 px wide screen", func(s pageState) bool {
 		return s.Width == 390 && s.Scroll <= s.Width
 	})
-	shot(t, bctx, filepath.Join(dir, "webapp-phone.png"))
+	shot(t, bctx, filepath.Join(dir, "webapp-phone.png"), chromedp.CaptureScreenshot()) // the first screen
 
 	// A page given a token zedge refuses says so instead of showing stale rooms.
 	bad := cfg
@@ -312,10 +312,10 @@ func TestBrowserCampus(t *testing.T) {
 	}
 }
 
-// shot saves a full-page PNG, and a copy in WEBAPP_SCREENSHOT_DIR when that is set.
-func shot(t *testing.T, ctx context.Context, path string) {
+// shot saves a PNG screenshot, and a copy in WEBAPP_SCREENSHOT_DIR when that is set.
+func shot(t *testing.T, ctx context.Context, path string, take chromedp.Action[[]byte]) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, take)
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
