@@ -3,6 +3,7 @@ package firmwaresim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -35,11 +36,13 @@ type device struct {
 	token      string
 
 	client    pahov3.Client
-	conn      atomic.Pointer[net.Conn]
+	conn      atomic.Pointer[cuttableConn]
 	connected atomic.Bool
 	lost      chan struct{}                 // a connection ended without our asking
 	up        chan struct{}                 // connected and subscribed
 	epoch     atomic.Pointer[chan struct{}] // closed when the current connection ends
+
+	failStreak int // publishes failed in a row (sender goroutine only)
 
 	mu       sync.Mutex
 	lastID   string
@@ -70,10 +73,12 @@ func (d *device) newClient(addr string) {
 	// Our own dialer keeps the connection so that a flaky device can cut it without a DISCONNECT.
 	o.SetCustomOpenConnectionFn(func(uri *url.URL, _ pahov3.ClientOptions) (net.Conn, error) {
 		c, err := net.DialTimeout("tcp", uri.Host, 10*time.Second)
-		if err == nil {
-			d.conn.Store(&c)
+		if err != nil {
+			return nil, err
 		}
-		return c, err
+		cc := &cuttableConn{Conn: c}
+		d.conn.Store(cc)
+		return cc, nil
 	})
 	d.client = pahov3.NewClient(o)
 }
@@ -118,8 +123,42 @@ func (d *device) onLost(err error) {
 // cut closes the TCP connection abruptly, as a power glitch or a dead Wi-Fi would.
 func (d *device) cut() {
 	if c := d.conn.Load(); c != nil {
-		_ = (*c).Close()
+		c.cut()
 	}
+}
+
+// errCut is what a cut connection reports. paho treats an error from a connection closed locally as its own
+// orderly shutdown and would never notice the loss, so reads and writes report a reset instead.
+var errCut = errors.New("connection reset (simulated fault)")
+
+// cuttableConn is a TCP connection a flaky device can cut.
+type cuttableConn struct {
+	net.Conn
+	isCut atomic.Bool
+}
+
+func (c *cuttableConn) cut() {
+	c.isCut.Store(true)
+	_ = c.Conn.Close()
+}
+
+func (c *cuttableConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if c.isCut.Load() {
+		return 0, errCut
+	}
+	return n, err
+}
+
+func (c *cuttableConn) Write(b []byte) (int, error) {
+	if c.isCut.Load() {
+		return 0, errCut
+	}
+	n, err := c.Conn.Write(b)
+	if err != nil && c.isCut.Load() {
+		return n, errCut
+	}
+	return n, err
 }
 
 func expDuration(rng *rand.Rand, mean time.Duration) time.Duration {
@@ -298,8 +337,15 @@ func (d *device) flush(live context.Context, outbox []outItem) []outItem {
 		t.Stop()
 		if !ok {
 			f.failures.Add(1)
+			// A watchdog: publishes that keep failing on a connection paho still calls open mean the
+			// connection is dead; cutting it makes the loss visible and starts a reconnect.
+			if d.failStreak++; d.failStreak >= 3 {
+				d.failStreak = 0
+				d.cut()
+			}
 			return outbox
 		}
+		d.failStreak = 0
 		f.ack(it.id, time.Since(start))
 		outbox = outbox[1:]
 	}
