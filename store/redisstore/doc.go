@@ -44,9 +44,10 @@
 // # Script contracts
 //
 // One .lua file per operation (lua/), the queue ones prefixed with lua/queue.lua and the subscription ones with
-// lua/sub.lua. Every key a script touches is passed in KEYS and shares the queue's hash tag. go-redis runs them
-// with EVALSHA and falls back to EVAL the first time a node lacks one, so nothing is loaded up front and a
-// failover or SCRIPT FLUSH is harmless. Each script is atomic on its node; a missing queue reads as empty and
+// lua/sub.lua. Every key a script touches is passed in KEYS and shares the queue's hash tag. They run with
+// EVALSHA, falling back to EVAL the first time a node lacks one (NOSCRIPT), so nothing is loaded up front and a
+// failover or SCRIPT FLUSH is harmless; on a cluster, go-redis sends each call to the node holding its slot
+// and follows MOVED/ASK redirects. Each script is atomic on its node; a missing queue reads as empty and
 // is never created except by post, create and sub_create.
 //
 //   - post: create the queue if missing, trim, append the batch in order (sequences first+0..n-1), return the
@@ -92,8 +93,10 @@
 // reports whether every master had appendonly yes when the store was opened. Replicas are asynchronous: a
 // failover can lose the last writes a master acknowledged (WAIT is not used).
 //
-// Commands are not retried by the client (MaxRetries -1): a post whose reply is lost may or may not have been
-// applied, and the caller sees an error (store.ErrUnavailable) rather than the driver running it twice.
+// Script calls are never re-sent by the client (MaxRetries -1, and a NoRetry command, since go-redis's cluster
+// client otherwise re-sends after a timeout or a broken connection): a post whose reply is lost may or may not
+// have been applied, and the caller sees store.ErrUnavailable rather than the driver silently appending the
+// batch twice. Clients that retry get at-least-once delivery, as with Zaqar.
 //
 // # Time
 //

@@ -228,3 +228,28 @@ func TestExpiredMessagesAreTrimmed(t *testing.T) {
 		t.Fatalf("%d claim records after the first claim ended, want 1 (the second)", c)
 	}
 }
+
+// Scripts are loaded lazily: after SCRIPT FLUSH (or on a new node after a failover) the next call loads them.
+func TestScriptsReloadAfterFlush(t *testing.T) {
+	s := openShared(t, true)
+	now := time.Now()
+	post := func() {
+		t.Helper()
+		if _, err := s.PostMessages(bg, "p", "q", []store.NewMessage{newMsg(`1`, time.Hour)}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post()
+	must(t, s.rdb.(*redis.ClusterClient).ForEachMaster(bg, func(ctx context.Context, c *redis.Client) error {
+		return c.ScriptFlush(ctx).Err()
+	}))
+	post()
+	st, err := s.Stats(bg, "p", "q", now)
+	must(t, err)
+	if st.Total != 2 {
+		t.Fatalf("total %d after two posts around a SCRIPT FLUSH", st.Total)
+	}
+	if _, ok := any(onceCmd{}).(interface{ NoRetry() bool }); !ok || !(onceCmd{}).NoRetry() {
+		t.Fatal("script calls may be retried by the client")
+	}
+}

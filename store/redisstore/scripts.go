@@ -1,7 +1,10 @@
 package redisstore
 
 import (
+	"context"
+	"crypto/sha1" //nolint:gosec // Redis names scripts by SHA-1
 	"embed"
+	"encoding/hex"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -10,8 +13,8 @@ import (
 var luaFS embed.FS
 
 // The scripts, one per operation; the queue scripts share the prelude lua/queue.lua and the subscription
-// scripts lua/sub.lua. go-redis runs them with EVALSHA and falls back to EVAL (which loads them) the first
-// time a node has not seen one, so nothing is loaded up front and a failover or SCRIPT FLUSH is harmless.
+// scripts lua/sub.lua. They run with EVALSHA, falling back to EVAL (which loads them) the first time a node
+// has not seen one, so nothing is loaded up front and a failover or SCRIPT FLUSH is harmless.
 var (
 	scriptPost         = queueScript("post")
 	scriptCreate       = queueScript("create")
@@ -44,6 +47,49 @@ func source(name string) string {
 	return string(b)
 }
 
-func queueScript(name string) *redis.Script { return redis.NewScript(source("queue") + source(name)) }
-func subScript(name string) *redis.Script   { return redis.NewScript(source("sub") + source(name)) }
-func plainScript(name string) *redis.Script { return redis.NewScript(source(name)) }
+// script is a Lua script and its SHA-1.
+type script struct {
+	src, sha string
+}
+
+func newScript(src string) *script {
+	sum := sha1.Sum([]byte(src)) //nolint:gosec // Redis names scripts by SHA-1
+	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+func queueScript(name string) *script { return newScript(source("queue") + source(name)) }
+func subScript(name string) *script   { return newScript(source("sub") + source(name)) }
+func plainScript(name string) *script { return newScript(source(name)) }
+
+// onceCmd is a command the client must never send twice. go-redis's cluster client re-sends a command after a
+// timeout or a broken connection (whatever MaxRetries says), which would run a script twice when only its
+// reply was lost: a post would append its batch twice. Such an error reaches the caller instead.
+type onceCmd struct{ *redis.Cmd }
+
+func (onceCmd) NoRetry() bool { return true }
+
+// eval runs sc with EVALSHA on the node holding keys[0], and with EVAL when that node does not have it yet
+// (NOSCRIPT: nothing ran, so running it again is safe).
+func eval(ctx context.Context, c redis.UniversalClient, sc *script, keys []string, args ...any) *redis.Cmd {
+	cmd := evalCmd(ctx, "evalsha", sc.sha, keys, args)
+	_ = c.Process(ctx, onceCmd{cmd})
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		cmd = evalCmd(ctx, "eval", sc.src, keys, args)
+		_ = c.Process(ctx, onceCmd{cmd})
+	}
+	return cmd
+}
+
+func evalCmd(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, name, payload, len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
+	}
+	cmdArgs = append(cmdArgs, args...)
+	cmd := redis.NewCmd(ctx, cmdArgs...)
+	if len(keys) > 0 {
+		cmd.SetFirstKeyPos(3)
+	}
+	return cmd
+}

@@ -176,8 +176,8 @@ func (s *Store) wrap(err error) error {
 }
 
 // run runs a script against the node holding keys[0] and returns its reply.
-func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) (any, error) {
-	v, err := script.Run(ctx, s.rdb, keys, args...).Result()
+func (s *Store) run(ctx context.Context, sc *script, keys []string, args ...any) (any, error) {
+	v, err := eval(ctx, s.rdb, sc, keys, args...).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
