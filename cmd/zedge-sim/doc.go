@@ -24,6 +24,10 @@
 //	-json              print the report as JSON on stdout instead of text
 //	-progress          force the progress line on (default: on when stderr is a terminal)
 //	-log-level L       debug shows every error as it happens (default warn)
+//	-app-addr H:P      serve the climate-control web app (package firmware-sim/webapp) there
+//	                   [ZEDGE_SIM_APP_ADDR], default 127.0.0.1:8090; "" turns it off
+//	-ws URL            zedge's websocket API for the web app [ZEDGE_SIM_WS]; default the ready file's ws
+//	                   listener, else ws://<-http host>/v2/ws. With a JWT secret the page gets a member token.
 //
 // The first SIGINT or SIGTERM ends generation early (drain, verify, report); a second exits at once.
 // Exit status: 0 when nothing was lost and every command was acknowledged, 3 when something was lost or

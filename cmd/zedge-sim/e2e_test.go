@@ -12,13 +12,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	firmwaresim "github.com/zedge-io/zedge/firmware-sim"
+	"github.com/zedge-io/zedge/firmware-sim/webapp"
 	"github.com/zedge-io/zedge/signing"
 )
 
@@ -109,9 +112,16 @@ func TestSmallCampusE2E(t *testing.T) {
 
 	// Sensors get their signed URLs from zedge's share API here (no -signing-key): the local signing path is
 	// covered by firmwaresim's unit tests.
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"-ready", readyFile, "-jwt-secret", e2eJWTSecret, "-signing-key", "",
-		"-scenario", "../../configs/campus-small.yaml", "-duration", "20s", "-json", "-progress=false"}, &stdout, &stderr)
+	var stdout bytes.Buffer
+	stderr := &syncBuffer{}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run([]string{"-ready", readyFile, "-jwt-secret", e2eJWTSecret, "-signing-key", "",
+			"-scenario", "../../configs/campus-small.yaml", "-duration", "20s", "-json", "-progress=false",
+			"-app-addr", "127.0.0.1:0"}, &stdout, stderr)
+	}()
+	checkWebApp(t, stderr, "ws://"+ready["ws"].(string)+"/")
+	code := <-exit
 	t.Logf("zedge-sim stderr:\n%s", stderr.String())
 	var rep firmwaresim.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -200,4 +210,62 @@ func TestSmallCampusE2E(t *testing.T) {
 			t.Errorf("status record %+v", m.Body)
 		}
 	}
+}
+
+// syncBuffer is a writer the test reads while zedge-sim writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var appURLPattern = regexp.MustCompile(`web app at (http://\S+/)`)
+
+// checkWebApp finds the web app's address in zedge-sim's output and checks that it serves the page with the
+// campus, zedge's websocket listener and a token.
+func checkWebApp(t *testing.T, stderr *syncBuffer, wantWS string) {
+	t.Helper()
+	var url string
+	for deadline := time.Now().Add(60 * time.Second); url == ""; {
+		if m := appURLPattern.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("zedge-sim never said where the web app is:\n%s", stderr.String())
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	resp, err := http.Get(url + "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cfg webapp.Config
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("config.json: %d %v", resp.StatusCode, err)
+	}
+	offices := 0
+	for _, b := range cfg.Site.Buildings {
+		offices += len(b.Offices)
+	}
+	if cfg.WebsocketURL != wantWS || cfg.ProjectID != "campus" || cfg.Token == "" || len(cfg.Site.Buildings) != 2 || offices != 10 {
+		t.Errorf("web app config: ws %s project %s token %v, %d buildings, %d offices", cfg.WebsocketURL,
+			cfg.ProjectID, cfg.Token != "", len(cfg.Site.Buildings), offices)
+	}
+	page, err := http.Get(url)
+	if err != nil || page.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	page.Body.Close()
 }

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	firmwaresim "github.com/zedge-io/zedge/firmware-sim"
+	"github.com/zedge-io/zedge/firmware-sim/webapp"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -39,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	progress := fs.Bool("progress", isTerminal(stderr), "show the live progress line")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	appAddr := fs.String("app-addr", envOr("ZEDGE_SIM_APP_ADDR", "127.0.0.1:8090"), "serve the climate-control web app on host:port (\"\": off)")
+	wsURL := fs.String("ws", os.Getenv("ZEDGE_SIM_WS"), "zedge's websocket URL for the web app (default: the ready file's ws listener, else ws://<http host>/v2/ws)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *readyFile != "" {
 		raw, err := os.ReadFile(*readyFile)
-		var ready struct{ HTTP, MQTT string }
+		var ready struct{ HTTP, MQTT, WS string }
 		if err == nil {
 			err = json.Unmarshal(raw, &ready)
 		}
@@ -71,12 +75,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		*httpBase, *mqttAddr = "http://"+ready.HTTP, ready.MQTT
+		if *wsURL == "" && ready.WS != "" {
+			*wsURL = "ws://" + ready.WS + "/"
+		}
+	}
+	if *wsURL == "" {
+		*wsURL = "ws://" + strings.TrimPrefix(strings.TrimPrefix(strings.TrimRight(*httpBase, "/"), "http://"), "https://") + "/v2/ws"
 	}
 	sim, err := firmwaresim.New(cfg, firmwaresim.Options{HTTP: *httpBase, MQTT: *mqttAddr, Project: *project,
 		JWTSecret: *jwtSecret, SigningKey: *signingKey, Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "zedge-sim:", err)
 		return 2
+	}
+
+	if *appAddr != "" {
+		token, err := appToken(*jwtSecret, sim.Config().Project)
+		if err != nil {
+			fmt.Fprintln(stderr, "zedge-sim: web app token:", err)
+			return 1
+		}
+		url, stopApp, err := serveApp(*appAddr, webapp.Config{WebsocketURL: *wsURL, ProjectID: sim.Config().Project,
+			Token: token, Site: siteOf(cfg.Name, sim.Layout())})
+		if err != nil {
+			fmt.Fprintln(stderr, "zedge-sim: web app:", err)
+			return 1
+		}
+		defer stopApp()
+		fmt.Fprintf(stderr, "zedge-sim: web app at %s (websocket %s)\n", url, *wsURL)
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
