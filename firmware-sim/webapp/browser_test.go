@@ -198,6 +198,20 @@ func TestBrowserCampus(t *testing.T) {
 	})
 	before, _ := first.temp()
 
+	// A target out of range is refused in the page, with the reason, and nothing is posted.
+	const other, otherAC = "b2-f1-o2", "b2-f1-o2-ac1"
+	if err := chromedp.Do(bctx, chromedp.WaitEnabled(chromedp.CSS(`button[data-set="`+other+`"]`)),
+		chromedp.SetValue(chromedp.CSS(`input[data-setpoint-input="`+other+`"]`), "40"),
+		chromedp.Click(chromedp.CSS(`button[data-set="`+other+`"]`))); err != nil {
+		t.Fatalf("setting an out-of-range target: %v", err)
+	}
+	s = waitPage(t, bctx, "the page to refuse 40 °C", func(s pageState) bool {
+		return strings.Contains(s.Notice, "The target must be a number from 10 to 35")
+	})
+	if st := s.office(other).Cmds[otherAC]; st != "none" {
+		t.Errorf("an out-of-range target left command state %q", st)
+	}
+
 	// A person sets 19 °C in office b1-f1-o1.
 	const target = 19.0
 	input := chromedp.CSS(`input[data-setpoint-input="` + office + `"]`)
@@ -237,8 +251,11 @@ func TestBrowserCampus(t *testing.T) {
 	after, _ := s.office(office).temp()
 	t.Logf("office %s: %.2f °C on the page before, %.2f °C in the room when the command arrived, then %.2f °C in the room and %.2f °C on the page; target %v °C",
 		office, before, commandedAt, room, after, target)
-	if other := s.office("b2-f1-o1"); other.Cmds["b2-f1-o1-ac1"] != "none" {
-		t.Errorf("an office nobody commanded shows command state %q", other.Cmds["b2-f1-o1-ac1"])
+	if o := s.office("b2-f1-o1"); o.Cmds["b2-f1-o1-ac1"] != "none" {
+		t.Errorf("an office nobody commanded shows command state %q", o.Cmds["b2-f1-o1-ac1"])
+	}
+	if ds, body := campus.lastCommand(t, otherAC); body != nil {
+		t.Errorf("%s received %s after an out-of-range target", otherAC, ds.LastCommand)
 	}
 
 	// Independently of the page: the command left its queue and zedge recorded its acknowledgement.

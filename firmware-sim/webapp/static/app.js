@@ -149,7 +149,7 @@
     const details = el('div', { class: 'details muted' });
     const updated = el('span', { class: 'updated muted' });
     const chart = svg('svg', { class: 'chart', viewBox: '0 0 300 90', role: 'img',
-      'aria-label': `temperature of ${o.name || o.id} over the last 10 minutes` });
+      'aria-label': `recent temperature of ${o.name || o.id}` });
     const input = el('input', { type: 'number', min: String(SETPOINT_MIN), max: String(SETPOINT_MAX), step: '0.5',
       inputmode: 'decimal', 'aria-label': `target temperature of ${o.name || o.id}`, 'data-setpoint-input': o.id });
     const step = (d) => () => {
@@ -157,7 +157,8 @@
       const base = Number.isFinite(cur) ? cur : (v.thermostatSetpoint ?? v.temp ?? 22);
       input.value = String(Math.min(SETPOINT_MAX, Math.max(SETPOINT_MIN, Math.round((base + d) * 2) / 2)));
     };
-    const form = el('form', { class: 'control', onsubmit: (ev) => { ev.preventDefault(); setTarget(v, input.value); } },
+    // novalidate: the page checks the value itself and says what is wrong, on every browser.
+    const form = el('form', { class: 'control', novalidate: '', onsubmit: (ev) => { ev.preventDefault(); setTarget(v, input.value); } },
       el('button', { type: 'button', class: 'step', 'aria-label': 'lower', onclick: step(-0.5) }, '−'),
       input,
       el('button', { type: 'button', class: 'step', 'aria-label': 'raise', onclick: step(0.5) }, '+'),
@@ -193,7 +194,7 @@
     v.dirty = false;
     v.elTemp.textContent = fmt(v.temp);
     v.elTemp.dataset.value = v.temp == null ? '' : String(v.temp);
-    v.card.classList.toggle('stale', !v.lastAt);
+    markStale(v);
     const parts = [];
     const target = v.thermostatSetpoint ?? firstACSetpoint(v);
     if (target != null) parts.push(`target ${fmt(target)}°`);
@@ -321,8 +322,17 @@
     }
   }
 
+  // A room is stale when nothing has been heard from it for a minute (its devices are offline, or the page is).
+  const STALE_MS = 60 * 1000;
+  function markStale(v) {
+    v.card.classList.toggle('stale', !v.lastAt || Date.now() - v.lastAt > STALE_MS);
+  }
+
   setInterval(() => {
-    for (const v of state.offices.values()) v.elUpdated.textContent = ago(v.lastAt);
+    for (const v of state.offices.values()) {
+      v.elUpdated.textContent = ago(v.lastAt);
+      markStale(v);
+    }
   }, 1000);
 
   // ---- data in ----------------------------------------------------------------------------------------------
