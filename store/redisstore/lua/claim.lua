@@ -12,28 +12,38 @@ settle(now)
 local expires = now + ttl
 local life = expires + grace
 local taken, leased, members = {}, {}, {}
+-- Writes are gathered so that each index gets one call, whatever the limit.
+local recs, held, exp = {}, {}, {}
 for _, t in ipairs(take_free(now, limit)) do
   local s, rec, m = t[1], t[2], t[3]
   if maxc > 0 and m.n >= maxc then
     m.cid, m.cexp = lease, lease_until
     rec = msg_encode(m, rec)
-    redis.call('ZADD', K_HELD, lease_until, s)
+    held[#held + 1] = lease_until
     leased[#leased + 1] = s
     leased[#leased + 1] = rec
   else
     m.cid, m.cexp, m.n = cid, expires, m.n + 1
     if m.e < life then
       m.e, m.ttl = life, ttl + grace
-      redis.call('ZADD', K_EXP, life, s)
+      exp[#exp + 1] = life
+      exp[#exp + 1] = s
     end
     rec = msg_encode(m, rec)
-    redis.call('ZADD', K_HELD, expires, s)
+    held[#held + 1] = expires
     members[#members + 1] = tonumber(s)
     taken[#taken + 1] = s
     taken[#taken + 1] = rec
   end
-  redis.call('HSET', K_MSGS, s, rec)
+  held[#held + 1] = s
+  recs[#recs + 1] = s
+  recs[#recs + 1] = rec
 end
+if #recs > 0 then
+  call('HSET', K_MSGS, recs)
+  call('ZADD', K_HELD, held)
+end
+if #exp > 0 then call('ZADD', K_EXP, exp) end
 if #members > 0 then
   redis.call('HSET', K_CLAIMS, cid, claim_encode({ttl = ttl, grace = grace, upd = now, exp = expires, members = members}))
   redis.call('ZADD', K_CEXP, expires, cid)

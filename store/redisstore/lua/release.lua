@@ -4,6 +4,7 @@ if not epoch() then return 0 end
 trim(now)
 local c = redis.call('HGET', K_CLAIMS, cid)
 if not c then return 0 end
+local recs, freed = {}, {}
 for _, n in ipairs(claim_decode(c).members) do
   local s = sstr(n)
   local rec = redis.call('HGET', K_MSGS, s)
@@ -11,11 +12,15 @@ for _, n in ipairs(claim_decode(c).members) do
     local m = msg_decode(rec)
     if m.cid == cid and m.cexp > now then
       m.cexp = now
-      redis.call('HSET', K_MSGS, s, msg_encode(m, rec))
-      redis.call('ZREM', K_HELD, s)
-      redis.call('ZADD', K_FREE, s, s)
+      recs[#recs + 1] = s
+      recs[#recs + 1] = msg_encode(m, rec)
+      freed[#freed + 1] = s
     end
   end
+end
+if #recs > 0 then
+  call('HSET', K_MSGS, recs)
+  to_free(K_HELD, freed)
 end
 drop_claim(cid)
 return 1

@@ -9,6 +9,7 @@ local cl = claim_decode(c)
 if now >= cl.exp then return 0 end
 cl.ttl, cl.grace, cl.upd, cl.exp = ttl, grace, now, now + ttl
 local life = cl.exp + grace
+local recs, held, exp = {}, {}, {}
 for _, n in ipairs(cl.members) do
   local s = sstr(n)
   local rec = redis.call('HGET', K_MSGS, s)
@@ -18,13 +19,21 @@ for _, n in ipairs(cl.members) do
       m.cexp = cl.exp
       if m.e < life then
         m.e, m.ttl = life, ttl + grace
-        redis.call('ZADD', K_EXP, life, s)
+        exp[#exp + 1] = life
+        exp[#exp + 1] = s
       end
-      redis.call('HSET', K_MSGS, s, msg_encode(m, rec))
-      redis.call('ZADD', K_HELD, cl.exp, s)
+      recs[#recs + 1] = s
+      recs[#recs + 1] = msg_encode(m, rec)
+      held[#held + 1] = cl.exp
+      held[#held + 1] = s
     end
   end
 end
+if #recs > 0 then
+  call('HSET', K_MSGS, recs)
+  call('ZADD', K_HELD, held)
+end
+if #exp > 0 then call('ZADD', K_EXP, exp) end
 redis.call('HSET', K_CLAIMS, cid, claim_encode(cl))
 redis.call('ZADD', K_CEXP, cl.exp, cid)
 return 1
