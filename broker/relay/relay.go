@@ -343,6 +343,11 @@ func (r *Relay) receiveLoop() {
 
 // handle decodes one frame and hands it to the targets unless this node published it.
 func (r *Relay) handle(data []byte) {
+	// Every node reads its own frames back from the channel; the node id sits at a fixed offset, so they are
+	// dropped before anything is decoded or copied.
+	if len(data) >= kindOffset && data[0] == wireVersion && NodeID(data[1:kindOffset]) == r.node {
+		return
+	}
 	f, err := decodeFrame(data)
 	if err != nil {
 		r.decodeErrors.Add(1)
