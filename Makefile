@@ -49,11 +49,13 @@ fuzz:
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME_SMOKE) GO=$(GO) bash scripts/fuzz.sh
 
-## bench: micro-benchmarks of the store/broker/signing packages, then the load harness against bin/zedge.
+## bench: micro-benchmarks of the store/broker/signing packages, then the load harness against bin/zedge on
+## Badger, then on private Redis deployments (single, 3-master cluster, two zedge nodes on the cluster).
 ## BENCH_SHORT=1 makes both quick.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(if $(BENCH_SHORT),-benchtime=100ms) $(BENCH_PKGS)
 	BENCH_SHORT=$(BENCH_SHORT) $(GO) run ./cmd/zedge-bench -zedge $(BIN) $(BENCH_ARGS)
+	BENCH_SHORT=$(BENCH_SHORT) $(GO) run ./cmd/zedge-bench -zedge $(BIN) -store redis $(BENCH_ARGS)
 
 clean:
 	rm -rf bin
