@@ -24,6 +24,24 @@ build:
 run: build
 	./$(BIN) serve
 
+## demo: zedge (auth jwt with a demo secret, in-memory store, free ports) and zedge-sim with the small campus and
+## its web app on DEMO_APP_ADDR; Ctrl-C stops the sim (it drains and prints its report), then zedge.
+DEMO_APP_ADDR ?= 127.0.0.1:8090
+DEMO_JWT_SECRET ?= zedge-demo-jwt-secret-for-make-demo-only
+DEMO_SIGNING_KEY ?= zedge-demo-url-signing-key-for-make-demo
+demo: build
+	$(GO) build -o bin/zedge-sim ./cmd/zedge-sim
+	@rm -f bin/demo-ready.json; \
+	ZEDGE_AUTH=jwt ZEDGE_JWT_SECRET='$(DEMO_JWT_SECRET)' ZEDGE_SIGNING_KEY='$(DEMO_SIGNING_KEY)' ZEDGE_STORE=memory \
+	  ZEDGE_HTTP_ADDR=127.0.0.1:0 ZEDGE_MQTT_ADDR=127.0.0.1:0 ZEDGE_WS_ADDR=127.0.0.1:0 \
+	  ZEDGE_READY_FILE=bin/demo-ready.json setsid ./$(BIN) serve 2>bin/demo-zedge.log & zpid=$$!; \
+	trap 'kill $$zpid 2>/dev/null; wait $$zpid' EXIT INT TERM; \
+	while [ ! -s bin/demo-ready.json ]; do kill -0 $$zpid 2>/dev/null || { cat bin/demo-zedge.log; exit 1; }; sleep 0.1; done; \
+	echo "zedge: $$(cat bin/demo-ready.json), log in bin/demo-zedge.log"; \
+	echo "web app: http://$(DEMO_APP_ADDR)/   (Ctrl-C stops the campus and zedge)"; \
+	./bin/zedge-sim -ready bin/demo-ready.json -jwt-secret '$(DEMO_JWT_SECRET)' -signing-key '$(DEMO_SIGNING_KEY)' \
+	  -scenario configs/campus-small.yaml -duration 0 -app-addr $(DEMO_APP_ADDR)
+
 ## test: install the Debian packages the tests need, then lint, a short run of every fuzzer, the race tests and
 ## all other tests (last, so that go test's closing lines are the tests' own).
 test: deps lint fuzz-smoke test-race test-rest
