@@ -600,5 +600,11 @@
     }
   }
 
+  // A resource the Content-Security-Policy blocked means a misconfigured deployment (a websocket URL the
+  // server did not allow, say): say so in the console, where tests and people look.
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`blocked by the Content-Security-Policy: ${e.violatedDirective} ${e.blockedURI}`);
+  });
+
   connect();
 })();
