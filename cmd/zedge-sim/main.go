@@ -121,8 +121,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	fmt.Fprintf(stderr, "zedge-sim: %s: %d devices (%d MQTT, %d sensors) against %s / %s for %s\n", cfg.Name,
-		cfg.Devices(), sim.Layout().MQTTDevices(), sim.Layout().Sensors(), *httpBase, *mqttAddr, *duration)
+	howLong := duration.String()
+	if *duration <= 0 {
+		howLong = "until Ctrl-C"
+	}
+	fmt.Fprintf(stderr, "zedge-sim: %s: %d devices (%d MQTT, %d sensors) against %s / %s, %s\n", cfg.Name,
+		cfg.Devices(), sim.Layout().MQTTDevices(), sim.Layout().Sensors(), *httpBase, *mqttAddr, howLong)
 
 	done := make(chan struct{})
 	if *progress {
