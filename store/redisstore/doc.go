@@ -90,7 +90,10 @@
 // they survive a Redis crash is Redis's persistence configuration: with appendonly yes and appendfsync
 // everysec (Redis's default for AOF) a 201 is on disk within about a second; with appendfsync always it is on
 // disk before the reply; with RDB snapshots only, writes since the last snapshot are lost. Capabilities().Durable
-// reports whether every master had appendonly yes when the store was opened. Replicas are asynchronous: a
+// reports whether every master had appendonly yes when the store was opened. TestAOFRestart kills Redis
+// (SIGKILL) right after a run of posts and a claim and finds all of them after the restart: Redis writes the
+// AOF before it replies, so only a crash of the machine, not of the Redis process, can take the last second
+// under everysec. Replicas are asynchronous: a
 // failover can lose the last writes a master acknowledged (WAIT is not used).
 //
 // Script calls are never re-sent by the client (MaxRetries -1, and a NoRetry command, since go-redis's cluster

@@ -165,3 +165,54 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestAOFRestart: with appendonly yes (appendfsync everysec, Redis's default) every acknowledged post, claim
+// and queue survives a crash of the Redis process: Redis writes the AOF before it replies, and only a crash of
+// the machine can take the last second. Without persistence a restart loses everything, which Capabilities
+// says.
+func TestAOFRestart(t *testing.T) {
+	srv := redistest.StartServer(t, "--appendonly", "yes")
+	cfg := config([]string{srv.Addr()}, false)
+	s := open(t, cfg)
+	if !s.Capabilities().Durable {
+		t.Fatal("a store on an AOF Redis does not report itself durable")
+	}
+	ctx, now := context.Background(), time.Now().Truncate(time.Second)
+	_, err := s.CreateQueue(ctx, "p", "q", []byte(`{"k":1}`), now)
+	must(t, err)
+	var posted []string
+	for i := range 50 {
+		ids, err := s.PostMessages(ctx, "p", "q", []store.NewMessage{{Body: []byte(fmt.Sprint(i)), TTL: time.Hour}}, now)
+		must(t, err)
+		posted = append(posted, ids...)
+	}
+	cl, err := s.CreateClaim(ctx, "p", "q", store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: 5}, now)
+	must(t, err)
+
+	srv.Kill()
+	srv.Restart()
+	s2 := open(t, cfg)
+	page, err := s2.ListMessages(ctx, "p", "q", store.MessageQuery{Limit: 100, Echo: true, IncludeClaimed: true}, now)
+	must(t, err)
+	if len(page.Messages) != len(posted) || page.Messages[0].ID != posted[0] || page.Messages[49].ID != posted[49] {
+		t.Fatalf("after a crash of Redis: %d messages, want the %d acknowledged", len(page.Messages), len(posted))
+	}
+	_, held, err := s2.GetClaim(ctx, "p", "q", cl.Claim.ID, now)
+	must(t, err)
+	if len(held) != 5 {
+		t.Fatalf("the claim holds %d messages after the crash, want 5", len(held))
+	}
+	qs, err := s2.ListQueues(ctx, "p", "", 10)
+	must(t, err)
+	if len(qs) != 1 || string(qs[0].Metadata) != `{"k":1}` {
+		t.Fatalf("queues after the crash: %+v", qs)
+	}
+	// The next post continues the order.
+	ids, err := s2.PostMessages(ctx, "p", "q", []store.NewMessage{{Body: []byte(`"next"`), TTL: time.Hour}}, now)
+	must(t, err)
+	last, err := s2.ListMessages(ctx, "p", "q", store.MessageQuery{Limit: 1, Echo: true, Marker: page.Marker}, now)
+	must(t, err)
+	if len(last.Messages) != 1 || last.Messages[0].ID != ids[0] {
+		t.Fatalf("the post after the crash is not after the old marker: %v", last.Messages)
+	}
+}

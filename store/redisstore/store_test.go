@@ -49,3 +49,29 @@ func TestConformanceCluster(t *testing.T) {
 	addrs := redistest.SharedCluster(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, config(addrs, true)) })
 }
+
+// TestStateIsInRedis runs storetest.RunDurable with "reopen" meaning a new Store (a new process, or another
+// zedge node) on the same Redis and key prefix: nothing the store promises lives in the Go process. (Surviving
+// a Redis restart is Redis's persistence; see TestAOFRestart.)
+func TestStateIsInRedis(t *testing.T) {
+	for _, cluster := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cluster=%v", cluster), func(t *testing.T) {
+			var addrs []string
+			if cluster {
+				addrs = redistest.SharedCluster(t)
+			} else {
+				addrs = []string{redistest.SharedSingle(t)}
+			}
+			prefixOf := map[string]string{}
+			storetest.RunDurable(t, func(t *testing.T, dir string) store.Store {
+				cfg := config(addrs, cluster)
+				if p, ok := prefixOf[dir]; ok {
+					cfg.KeyPrefix = p
+				} else {
+					prefixOf[dir] = cfg.KeyPrefix
+				}
+				return open(t, cfg)
+			})
+		})
+	}
+}

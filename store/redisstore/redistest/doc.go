@@ -2,6 +2,9 @@
 // masters without replicas (StartCluster), each redis-server a child process listening on a free 127.0.0.1 port
 // with its files in t.TempDir(), no persistence (--save "" --appendonly no), stopped in t.Cleanup.
 //
+// StartServer returns a Server that the test can Kill (SIGKILL, a crash) and Restart on the same port and
+// directory, with extra redis-server arguments such as "--appendonly yes", for persistence tests.
+//
 // Starting a cluster costs a second or two (redis-cli --cluster create, then waiting until every node reports
 // cluster_state:ok), so a package can share one single instance and one 3-master cluster across its tests:
 // call Main from TestMain and SharedSingle / SharedCluster from the tests, which isolate themselves by key prefix

@@ -35,6 +35,63 @@ func StartSingle(t testing.TB) string {
 	return srv.addr
 }
 
+// Server is a private redis-server that a test can crash and restart, for persistence tests.
+type Server struct {
+	t   testing.TB
+	mu  sync.Mutex
+	cur *server
+}
+
+// StartServer starts a private redis-server like StartSingle, with extra redis-server arguments (for instance
+// "--appendonly", "yes"), which Kill and Restart keep.
+func StartServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	requireBinaries(t, false)
+	srv, err := startServer(t.TempDir(), false, args...)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	s := &Server{t: t, cur: srv}
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.cur.stop()
+	})
+	return s
+}
+
+// Addr returns the server's address; it stays the same across Restart.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.addr
+}
+
+// Kill crashes the server (SIGKILL) and waits until it has exited: what it had not written to its files is
+// lost, as in a crash of the Redis process.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur.once.Do(func() {
+		_ = s.cur.cmd.Process.Kill()
+		<-s.cur.exited
+	})
+}
+
+// Restart starts the server again on the same port, directory and arguments (after Kill, or stopping it
+// first), so it loads what it persisted.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur.stop()
+	srv, err := tryStart(s.cur.dir, false, s.cur.port, 0, s.cur.extra)
+	if err != nil {
+		s.t.Fatalf("redistest: restarting redis-server: %v", err)
+	}
+	s.cur = srv
+}
+
 // StartCluster starts a Redis Cluster of masters nodes (no replicas, at least 3 as Redis requires) on free
 // 127.0.0.1 ports and returns the nodes' addresses once every node reports cluster_state:ok. The nodes are
 // stopped when the test ends.
@@ -155,6 +212,8 @@ func requireBinaries(t testing.TB, cluster bool) {
 // server is one redis-server child process.
 type server struct {
 	addr    string
+	port    int
+	extra   []string
 	dir     string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited
@@ -164,13 +223,17 @@ type server struct {
 
 // startServer starts redis-server with its files in dir, on free ports (retrying when a port was taken between
 // choosing and binding it), and waits until it answers PING.
-func startServer(dir string, cluster bool) (*server, error) {
+func startServer(dir string, cluster bool, extra ...string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var lastErr error
 	for range 5 {
-		srv, err := tryStart(dir, cluster)
+		ports, err := freePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := tryStart(dir, cluster, ports[0], ports[1], extra)
 		if err == nil {
 			return srv, nil
 		}
@@ -184,12 +247,7 @@ func startServer(dir string, cluster bool) (*server, error) {
 
 var errPortTaken = errors.New("port already in use")
 
-func tryStart(dir string, cluster bool) (*server, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
-	port := ports[0]
+func tryStart(dir string, cluster bool, port, busPort int, extra []string) (*server, error) {
 	logFile := filepath.Join(dir, fmt.Sprintf("redis-%d.log", port))
 	args := []string{
 		"--port", strconv.Itoa(port),
@@ -206,10 +264,11 @@ func tryStart(dir string, cluster bool) (*server, error) {
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
 			// The bus port is chosen too: port+10000 may be taken or out of range.
-			"--cluster-port", strconv.Itoa(ports[1]),
+			"--cluster-port", strconv.Itoa(busPort),
 			"--cluster-node-timeout", "5000",
 		)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command("redis-server", args...)
 	cmd.SysProcAttr = childAttr()
 	var out bytes.Buffer
@@ -217,7 +276,8 @@ func tryStart(dir string, cluster bool) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting redis-server: %w", err)
 	}
-	srv := &server{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, cmd: cmd, exited: make(chan struct{})}
+	srv := &server{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, cmd: cmd, exited: make(chan struct{}),
+		port: port, extra: extra}
 	go func() {
 		srv.waitErr = cmd.Wait()
 		close(srv.exited)

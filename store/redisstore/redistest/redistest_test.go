@@ -103,3 +103,32 @@ func TestMissingRedisFailsWithInstructions(t *testing.T) {
 		t.Fatalf("failure message %q does not say how to install Redis", rec.msg)
 	}
 }
+
+// With an append-only file, what the server acknowledged survives a crash of its process.
+func TestServerKillRestart(t *testing.T) {
+	s := StartServer(t, "--appendonly", "yes")
+	addr := s.Addr()
+	if _, err := command(addr, "SET", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	if _, err := command(addr, "PING"); err == nil {
+		t.Fatal("the server answers after Kill")
+	}
+	s.Restart()
+	if s.Addr() != addr {
+		t.Fatalf("address changed across Restart: %s, then %s", addr, s.Addr())
+	}
+	if got, err := command(addr, "GET", "k"); err != nil || got != "v" {
+		t.Fatalf("GET k after a crash and restart = %q, %v", got, err)
+	}
+	// Without persistence the restarted server is empty.
+	volatile := StartServer(t)
+	if _, err := command(volatile.Addr(), "SET", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	volatile.Restart()
+	if got, _ := command(volatile.Addr(), "EXISTS", "k"); got != "0" {
+		t.Fatalf("a server without persistence kept its key across a restart (EXISTS = %s)", got)
+	}
+}
