@@ -182,7 +182,8 @@ func (s *wsSocket) read() map[string]any {
 	return m
 }
 
-func (s *wsSocket) subscribe(queue string) {
+// subscribe subscribes the socket itself to queue and returns the subscription's id.
+func (s *wsSocket) subscribe(queue string) string {
 	s.t.Helper()
 	req, _ := json.Marshal(map[string]any{"action": "subscription_create",
 		"headers": map[string]any{"Client-ID": s.id, "X-Project-ID": "app-test"},
@@ -194,10 +195,27 @@ func (s *wsSocket) subscribe(queue string) {
 	if h, _ := ans["headers"].(map[string]any); h == nil || h["status"] != 201.0 {
 		s.t.Fatalf("subscription_create: %v", ans)
 	}
+	body, _ := ans["body"].(map[string]any)
+	id, _ := body["subscription_id"].(string)
+	if id == "" {
+		s.t.Fatalf("subscription_create answered no subscription_id: %v", ans)
+	}
+	return id
+}
+
+// expectPush reads the next frame and checks it is the notification of a message with body want on queue.
+func (s *wsSocket) expectPush(queue, want string) {
+	s.t.Helper()
+	push := s.read()
+	got, _ := json.Marshal(push["body"])
+	if push["Message_Type"] != "Notification" || push["queue_name"] != queue || string(got) != want {
+		s.t.Fatalf("push = %v, want %s on %s", push, want, queue)
+	}
 }
 
 // Two nodes on one Redis serve the same queues: what A accepts B lists, and a socket subscribed on B is pushed
-// A's posts (through the relay) and B's own, each once and in order.
+// A's posts (through the relay) and B's own, each once and in order; deleting its subscription over REST on A
+// stops B's pushes (the change travels through the relay too).
 func TestTwoNodesShareRedis(t *testing.T) {
 	addr := redistest.StartSingle(t)
 	a := start(t, redisConfig(t, "two-nodes", addr), Options{})
@@ -217,20 +235,30 @@ func TestTwoNodesShareRedis(t *testing.T) {
 	}
 
 	sock := dialSocket(t, b.app.WSAddr())
-	sock.subscribe("pushed")
-	for i, node := range []*running{a, b, a} {
-		code, body := call(t, node.app.HTTPAddr(), "POST", "/v2/queues/pushed/messages", producerID,
-			`{"messages": [{"body": {"seq": `+string(rune('1'+i))+`}, "ttl": 300}]}`)
+	subID := sock.subscribe("pushed")
+	sock.subscribe("marker")
+	post := func(node *running, queue, body string) {
+		t.Helper()
+		code, answer := call(t, node.app.HTTPAddr(), "POST", "/v2/queues/"+queue+"/messages", producerID,
+			`{"messages": [{"body": `+body+`, "ttl": 300}]}`)
 		if code != http.StatusCreated {
-			t.Fatalf("POST %d = %d %s", i, code, body)
-		}
-		push := sock.read()
-		got, _ := json.Marshal(push["body"])
-		if push["Message_Type"] != "Notification" || push["queue_name"] != "pushed" ||
-			string(got) != `{"seq":`+string(rune('1'+i))+`}` {
-			t.Fatalf("push %d = %v, want seq %d", i, push, i+1)
+			t.Fatalf("POST %s to %s = %d %s", body, queue, code, answer)
 		}
 	}
+	for i, node := range []*running{a, b, a} {
+		body := `{"seq":` + string(rune('1'+i)) + `}`
+		post(node, "pushed", body)
+		sock.expectPush("pushed", body)
+	}
+
+	// A's frames reach B in the order A published them: the deletion, then a post to the deleted
+	// subscription's queue (which B must not push), then one to the socket's other queue.
+	if code, body := call(t, a.app.HTTPAddr(), "DELETE", "/v2/queues/pushed/subscriptions/"+subID, producerID, ""); code != http.StatusNoContent {
+		t.Fatalf("DELETE the socket's subscription on A = %d %s", code, body)
+	}
+	post(a, "pushed", `{"after":"delete"}`)
+	post(a, "marker", `{"m":1}`)
+	sock.expectPush("marker", `{"m":1}`)
 	if s := b.app.Relay().Stats(); s.Received < 2 {
 		t.Errorf("B's relay stats %+v: A's posts did not come through it", s)
 	}
