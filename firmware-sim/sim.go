@@ -70,7 +70,6 @@ type Sim struct {
 	offlineSpells     atomic.Int64
 	duplicateCommands atomic.Int64
 	replyFailures     atomic.Int64
-	pendingAtEnd      atomic.Int64
 	errCount          atomic.Int64
 
 	mu            sync.Mutex
