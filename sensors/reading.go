@@ -126,10 +126,18 @@ func (r Reading) AppendJSON(dst []byte) ([]byte, error) {
 	return append(dst, `"}`...), nil
 }
 
-// appendString appends s as a JSON string; encoding/json's escaping keeps it valid for any input.
+// appendString appends s as a JSON string. Ids are plain ASCII and are copied as they are; anything else
+// goes through encoding/json's escaping, which keeps the output valid for any input.
 func appendString(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s) // a string always marshals
-	return append(dst, b...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // wireReading is the decoding shape: pointers tell a missing field from a zero one.
