@@ -123,12 +123,17 @@ func TestBrowserCampus(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), browserDeadline)
 	defer cancel()
+	start := time.Now()
+	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(start).Seconds(), what) }
 
 	z := startZedge(t)
 	campus := startSim(t, z)
 	const office, ac = "b1-f1-o1", "b1-f1-o1-ac1"
 	member := z.token(t, "app-browser-test", signing.RoleMember)
-	cfg := webapp.Config{WebsocketURL: "ws://" + z.ws + "/", ProjectID: testProject, Token: member, Site: campus.site}
+	phase("zedge built and started, simulator connected")
+	// The page reaches zedge's websocket listener through a proxy the test can cut.
+	proxy := startProxy(t, z.ws)
+	cfg := webapp.Config{WebsocketURL: "ws://" + proxy.addr() + "/", ProjectID: testProject, Token: member, Site: campus.site}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +196,7 @@ func TestBrowserCampus(t *testing.T) {
 		}
 		return true
 	})
+	phase("every office live")
 	first := s.office(office)
 	firstLive := s.Live
 	waitPage(t, bctx, "the temperature shown to change as readings arrive", func(s pageState) bool {
@@ -236,6 +242,7 @@ func TestBrowserCampus(t *testing.T) {
 		}
 	}
 	commandedAt := campus.temperature(t, office)
+	phase("the AC applied the page's command")
 
 	// The page shows it acknowledged (and the device's own reply) and the AC reporting the new setpoint; the
 	// room cools toward the target, in the simulator and on the page (whose readings carry sensor noise, so
@@ -249,6 +256,7 @@ func TestBrowserCampus(t *testing.T) {
 			temp <= commandedAt-0.5 && room <= commandedAt-0.5
 	})
 	after, _ := s.office(office).temp()
+	phase("acknowledged on the page, room cooler")
 	t.Logf("office %s: %.2f °C on the page before, %.2f °C in the room when the command arrived, then %.2f °C in the room and %.2f °C on the page; target %v °C",
 		office, before, commandedAt, room, after, target)
 	if o := s.office("b2-f1-o1"); o.Cmds["b2-f1-o1-ac1"] != "none" {
@@ -294,6 +302,21 @@ func TestBrowserCampus(t *testing.T) {
 	})
 	shot(t, bctx, filepath.Join(dir, "webapp-phone.png"), chromedp.CaptureScreenshot()) // the first screen
 
+	// The network drops: the page reconnects by itself, authenticates and subscribes again, and live values
+	// flow over the new socket (the old one is gone, so any new push proves the new subscriptions).
+	sockets := proxy.connections()
+	proxy.cut()
+	waitPage(t, bctx, "the page to reconnect", func(s pageState) bool {
+		return proxy.connections() > sockets && s.Conn == "online"
+	})
+	s = waitPage(t, bctx, "the page to be live again", func(s pageState) bool { return s.Conn == "online" })
+	liveAgain := s.Live
+	waitPage(t, bctx, "pushes over the new socket", func(s pageState) bool {
+		return s.Conn == "online" && s.Live >= liveAgain+10 && s.Notice == ""
+	})
+
+	phase("reconnected after a cut")
+
 	// A page given a token zedge refuses says so instead of showing stale rooms.
 	bad := cfg
 	bad.Token = z.token(t, "app-browser-test", signing.RoleMember) + "x"
@@ -318,6 +341,7 @@ func TestBrowserCampus(t *testing.T) {
 	for _, e := range jsErrors {
 		t.Errorf("page script error: %s", e)
 	}
+	phase("refused token shown")
 	// The simulator's run ends cleanly: nothing it sent was lost or refused.
 	report, err := campus.stop()
 	if err != nil {
@@ -327,6 +351,7 @@ func TestBrowserCampus(t *testing.T) {
 		report.Readings.Pending+report.Readings.Dropped+report.Readings.Rejected != 0 {
 		t.Errorf("simulator report:\n%s", report.Text())
 	}
+	phase("simulator drained and verified")
 }
 
 // shot saves a PNG screenshot, and a copy in WEBAPP_SCREENSHOT_DIR when that is set.
