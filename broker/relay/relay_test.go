@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -79,30 +80,30 @@ func queues(posts []broker.PostEvent) []string {
 // backend is one Redis deployment the relay tests run against.
 type backend struct {
 	name   string
-	client func(t *testing.T) redis.UniversalClient
+	client func(t testing.TB) redis.UniversalClient
 }
 
 func backends() []backend {
 	return []backend{
-		{"single", func(t *testing.T) redis.UniversalClient {
+		{"single", func(t testing.TB) redis.UniversalClient {
 			addr := redistest.StartSingle(t)
 			return newClient(t, redis.UniversalOptions{Addrs: []string{addr}})
 		}},
-		{"cluster", func(t *testing.T) redis.UniversalClient {
+		{"cluster", func(t testing.TB) redis.UniversalClient {
 			addrs := redistest.StartCluster(t, 3)
 			return newClient(t, redis.UniversalOptions{Addrs: addrs, IsClusterMode: true})
 		}},
 	}
 }
 
-func newClient(t *testing.T, o redis.UniversalOptions) redis.UniversalClient {
+func newClient(t testing.TB, o redis.UniversalOptions) redis.UniversalClient {
 	c := redis.NewUniversalClient(&o)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
 // startRelay starts a relay on its own client (as each zedge node has its own) with target rec.
-func startRelay(t *testing.T, clientOf func() redis.UniversalClient, cfg Config, rec *recorder, fetcher Fetcher) *Relay {
+func startRelay(t testing.TB, clientOf func() redis.UniversalClient, cfg Config, rec broker.Observer, fetcher Fetcher) *Relay {
 	t.Helper()
 	r, err := New(clientOf(), cfg, []broker.Observer{rec}, fetcher, nil)
 	if err != nil {
@@ -118,7 +119,7 @@ func startRelay(t *testing.T, clientOf func() redis.UniversalClient, cfg Config,
 }
 
 // sameOptions returns a function that opens another client to the deployment c talks to.
-func sameOptions(t *testing.T, c redis.UniversalClient) func() redis.UniversalClient {
+func sameOptions(t testing.TB, c redis.UniversalClient) func() redis.UniversalClient {
 	return func() redis.UniversalClient {
 		switch c := c.(type) {
 		case *redis.ClusterClient:
@@ -360,4 +361,59 @@ func (s fakeStore) GetMessages(_ context.Context, _, _ string, ids []string) ([]
 		return nil, broker.Errorf(broker.ErrNotFound, "No messages")
 	}
 	return out, nil
+}
+
+// signal is a target that only counts what it is handed.
+type signal chan struct{}
+
+func (s signal) MessagesPosted(broker.PostEvent) { s <- struct{}{} }
+
+// BenchmarkRelay: latency is one post at a time from relay A until relay B's target has it (p50/p99 reported);
+// throughput is b.N posts in a row until B has them all (ns/op is the cost per relayed post, both relays and
+// Redis on the same machine).
+func BenchmarkRelay(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			clientOf := sameOptions(b, be.client(b))
+			cfg := DefaultConfig()
+			cfg.Channel = "zedge-bench:relay:" + be.name
+			got := make(signal, 1<<16)
+			a := startRelay(b, clientOf, cfg, newRecorder(), nil)
+			startRelay(b, clientOf, cfg, got, nil)
+			ev := post("telemetry-b1", 1)
+			frame := encodePost(nil, a.node, ev, cfg.MaxFrameBytes)
+			b.Run("latency", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(frame)))
+				lat := make([]time.Duration, 0, b.N)
+				for b.Loop() {
+					start := time.Now()
+					a.MessagesPosted(ev)
+					<-got
+					lat = append(lat, time.Since(start))
+				}
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			})
+			b.Run("throughput", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(frame)))
+				// The timer runs until B has every post (b.Loop would stop it before the last ones arrive).
+				b.ResetTimer()
+				for i := 1; i <= b.N; i++ {
+					a.MessagesPosted(ev)
+					// Keep within the publish queue; what is dropped would never arrive.
+					if i%4096 == 0 {
+						for range 4096 {
+							<-got
+						}
+					}
+				}
+				for range b.N % 4096 {
+					<-got
+				}
+			})
+		})
+	}
 }
