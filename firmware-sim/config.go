@@ -13,6 +13,12 @@ import (
 	"github.com/zedge-io/zedge/sensors"
 )
 
+// MaxDevices bounds a campus: far past what one box can simulate, low enough that no count overflows.
+const MaxDevices = 1_000_000
+
+// maxDimension bounds buildings, floors and offices per floor each.
+const maxDimension = 10_000
+
 // ErrConfig wraps every configuration problem.
 var ErrConfig = errors.New("firmwaresim: bad config")
 
@@ -181,6 +187,8 @@ func (c Config) Validate() error {
 		return bad("project is empty")
 	case c.Buildings < 1 || c.Floors < 1 || c.OfficesPerFloor < 1:
 		return bad("buildings, floors and offices_per_floor must be at least 1")
+	case c.Buildings > maxDimension || c.Floors > maxDimension || c.OfficesPerFloor > maxDimension || c.Offices > MaxDevices:
+		return bad("buildings, floors and offices_per_floor must be at most %d, offices at most %d", maxDimension, MaxDevices)
 	case c.Offices < 0:
 		return bad("offices is negative")
 	case c.Office.Thermostats < 0 || c.Office.Thermostats > 1:
@@ -240,6 +248,9 @@ func (c Config) Validate() error {
 	if c.DevicesPerOffice() == 0 {
 		return bad("an office has no device")
 	}
+	if c.Devices() > MaxDevices {
+		return bad("%d devices; at most %d", c.Devices(), MaxDevices)
+	}
 	return nil
 }
 
@@ -268,6 +279,7 @@ func (c Config) ScaleTo(n int) Config {
 	if per == 0 || n < 1 {
 		return c
 	}
+	n = min(n, MaxDevices)
 	if n < per {
 		o := &c.Office
 		o.Thermostats = min(o.Thermostats, n)

@@ -57,6 +57,8 @@ func TestParseRejectsUnknownKeysAndBadValues(t *testing.T) {
 		"negative directive": "directive: {at: -1s}\n",
 		"empty project":      "project: ''\n",
 		"no time scale":      "time_scale: 0\n",
+		"huge campus":        "buildings: 10000\nfloors: 10000\noffices_per_floor: 10000\n",
+		"overflowing campus": "buildings: 9223372036854775807\n",
 	} {
 		if _, err := Parse([]byte(yaml)); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: err = %v, want ErrConfig", name, err)

@@ -404,6 +404,25 @@ type Command struct {
 	By       string   `json:"by,omitempty"`
 }
 
+// delivery is what the bridge publishes on a command topic.
+type delivery struct {
+	ID   string          `json:"id"`
+	Body json.RawMessage `json:"body"`
+}
+
+// decodeDelivery parses a delivered command. An empty env.ID means the delivery itself is unreadable; an
+// error with an id means the body is not a command object (the device still acknowledges and replies).
+func decodeDelivery(payload []byte) (env delivery, cmd Command, err error) {
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return delivery{}, Command{}, err
+	}
+	if env.ID == "" {
+		return env, Command{}, errors.New("delivery without id")
+	}
+	err = json.Unmarshal(env.Body, &cmd)
+	return env, cmd, err
+}
+
 // Setpoint bounds a device accepts.
 const (
 	MinSetpoint = 10.0
@@ -413,20 +432,14 @@ const (
 // onCommand applies a delivered command ({"id","body","ttl","age"}), acknowledges it (PUBACK) and replies on
 // the ack topic with what was applied.
 func (d *device) onCommand(c pahov3.Client, m pahov3.Message) {
-	var env struct {
-		ID   string          `json:"id"`
-		Body json.RawMessage `json:"body"`
-	}
-	status, errText := "applied", ""
-	var cmd Command
-	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.ID == "" {
+	env, cmd, err := decodeDelivery(m.Payload())
+	if env.ID == "" {
 		d.sim.errorf("%s: undecodable command %q", d.id, m.Payload())
 		m.Ack() // redelivering it would not make it decodable
 		return
 	}
-	if err := json.Unmarshal(env.Body, &cmd); err != nil {
-		status, errText = "rejected", "body is not a command object"
-	} else {
+	status, errText := "rejected", "body is not a command object"
+	if err == nil {
 		status, errText = d.apply(cmd)
 	}
 	d.mu.Lock()
