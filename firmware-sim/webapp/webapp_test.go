@@ -212,3 +212,59 @@ func TestValidate(t *testing.T) {
 		t.Errorf("DefaultConfig (no site) validated: %v", err)
 	}
 }
+
+// FuzzConfig: whatever JSON a config is made from, Validate and Handler never panic, and config.json is the
+// config itself exactly when it validates, else a 500 with the reason.
+func FuzzConfig(f *testing.F) {
+	good, _ := json.Marshal(testConfig())
+	f.Add(good)
+	f.Add([]byte(`{"websocket_url":"ws://h/","project_id":"p","site":{"buildings":[{"id":"b1","offices":[{"id":"o","acs":["a","a"]}]}]}}`))
+	f.Add([]byte(`{"websocket_url":"wss://[::1]:9/","project_id":"p","client_id":"{3381AF92-2B9E-11E3-B191-71861300734C}","site":{"buildings":[{"id":"b-1"}]}}`))
+	f.Add([]byte(`{"websocket_url":"ws://a b/","site":{"buildings":[{"id":"b1.x"}]}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var cfg Config
+		if json.Unmarshal(raw, &cfg) != nil {
+			return
+		}
+		valid := cfg.Validate()
+		resp := get(t, Handler(cfg), "GET", "/config.json")
+		body := readAll(t, resp)
+		if valid != nil {
+			if !errors.Is(valid, ErrInvalidConfig) {
+				t.Fatalf("Validate error %v does not wrap ErrInvalidConfig", valid)
+			}
+			var e struct{ Error string }
+			if resp.StatusCode != 500 || json.Unmarshal([]byte(body), &e) != nil || e.Error != valid.Error() {
+				t.Fatalf("invalid config served as %d %s", resp.StatusCode, body)
+			}
+			return
+		}
+		var back Config
+		want, _ := json.Marshal(cfg)
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &back) != nil {
+			t.Fatalf("valid config served as %d %s", resp.StatusCode, body)
+		}
+		if got, _ := json.Marshal(back); string(got) != string(want) {
+			t.Fatalf("config.json %s, want %s", got, want)
+		}
+	})
+}
+
+func BenchmarkHandler(b *testing.B) {
+	h := Handler(testConfig())
+	for _, c := range []struct{ name, path string }{{"index", "/"}, {"app.js", "/app.js"}, {"config.json", "/config.json"},
+		{"not-found", "/missing"}} {
+		path := c.path
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", path, nil)
+			probe := httptest.NewRecorder()
+			h.ServeHTTP(probe, req)
+			b.SetBytes(int64(probe.Body.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+			}
+		})
+	}
+}
