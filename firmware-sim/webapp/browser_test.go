@@ -1,11 +1,14 @@
 package webapp_test
 
-// End to end in headless Chromium: the real zedge binary, the campus simulator (firmwaresim: MQTT thermostats
-// and ACs, signed-URL sensors), the app served by webapp.Handler, and a browser that loads it. The test sees live values change, sets a room's target
-// temperature in the page, sees the air conditioner receive the command and the room's temperature move
-// toward the target, and sees the page report the command acknowledged; a second tab with a refused token
-// shows the refusal. It saves screenshots (desktop and
-// phone widths) in its temp dir; WEBAPP_SCREENSHOT_DIR, when set, receives a copy to look at.
+// End to end in headless Chromium: the real zedge binary (auth jwt, MQTT on), the campus simulator
+// (firmwaresim: MQTT thermostats and ACs, signed-URL sensors), the app served by webapp.Handler, and a browser
+// that loads it. The test sees live values change; sees an out-of-range target refused without a post; sets
+// a room's target in the page and sees the AC in the simulator apply it, the page report it acknowledged
+// (and the device's reply), the AC report the new setpoint and the room cool toward it, in the simulator and
+// on the page; checks the cmd-results records over REST; cuts the page's socket and sees it come back live;
+// fits a phone's width; and shows a refused token in a second tab. Any script error or console.error fails
+// it. Screenshots (desktop, full page; phone, first screen) go to its temp dir, and to WEBAPP_SCREENSHOT_DIR
+// when that is set.
 
 import (
 	"context"
