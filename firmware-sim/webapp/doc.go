@@ -8,18 +8,20 @@
 // Config.WebsocketURL. With a Config.Token it first sends authenticate; every frame carries the Client-ID
 // (Config.ClientID, or a UUID the page picks) and X-Project-ID. It then subscribes the socket
 // (subscription_create without a subscriber) to readings-{building} for every building, telemetry-devices
-// and cmd-results, and lists the telemetry queues once (message_list) to fill in values before the first
-// push. Zaqar's websocket listing has no next marker and starts at the oldest message, so the listing is only
+// and cmd-results, and lists the telemetry queues once (message_list with echo and include_claimed, since a
+// controller may hold telemetry under claims) to fill in values before the first push. Zaqar's websocket listing has no next marker and starts at the oldest message, so the listing is only
 // a first guess: pushed messages always win over listed ones, and a room shows its newest value within one
 // reporting interval of its devices.
 //
 // Office cards show the room temperature (thermostat telemetry and temperature sensors), the target, each
 // AC's mode, setpoint and power, occupancy, humidity and CO2, the time of the last update, and an inline
-// SVG chart of recent temperatures with the target as a dashed line. Building headers sum up
-// the average temperature and the AC power. The chart's window grows with the data the page has seen, from
-// 20 seconds to 10 minutes.
+// SVG chart of recent temperatures with the target as a dashed line. Building headers sum up the average
+// temperature and the AC power. The chart's window grows with the data the page has seen, from 20 seconds to
+// 10 minutes; points are placed by the bridge's received_at for device telemetry (zedge's clock) and by the
+// reading's ts for sensors (the sensor's clock, skew included). A room silent for a minute is dimmed.
 //
-// Setting a target posts {"command": "set_setpoint", "setpoint": x, "by": "app"} (ttl 300 s) to cmd-{ac}
+// Setting a target (10 to 35 °C in steps of 0.5; anything else is refused in the page with the reason, and
+// nothing is posted) posts {"command": "set_setpoint", "setpoint": x, "by": "app"} (ttl 300 s) to cmd-{ac}
 // for every AC of the office, and follows each command as the bridge exposes it (bridge package
 // documentation, "Commands out"): queued (message_get shows no claim), delivered (claimed by the bridge and
 // published to the device), acknowledged (its status record {"id", "device", "queue", "status": "acked",
@@ -29,8 +31,10 @@
 // delivered.
 //
 // The page reconnects with exponential backoff (0.5 s to 30 s, jittered) and fetches config.json again
-// before each attempt, so a restarted simulator can hand it a new token; a socket closed with 4003 is shown
-// as an expired authentication.
+// before each attempt, so a restarted simulator can hand it a new token (the campus itself is read once: a
+// new site needs a reload); a socket closed with 4003 is shown as an expired authentication, a refused
+// authenticate or subscription with zedge's reason. Content-Security-Policy violations are reported with
+// console.error.
 //
 // # Payloads it reads
 //
