@@ -81,8 +81,8 @@
 //     from ListQueues until the next post or create on it (the queue's c field says whether it was recorded),
 //     or a name counted by CountQueues until a listing or deletion passes by (listings skip and remove names
 //     whose queue is gone).
-//   - ListQueues reads names from the catalogue and the queues' records from their slots (one pipelined round
-//     trip per page), so a page is not a snapshot.
+//   - ListQueues reads names from the catalogue, then the queues' records from their slots (a second, pipelined
+//     round trip per page), so a page is not a snapshot.
 //
 // # Durability
 //
@@ -100,6 +100,12 @@
 // client otherwise re-sends after a timeout or a broken connection): a post whose reply is lost may or may not
 // have been applied, and the caller sees store.ErrUnavailable rather than the driver silently appending the
 // batch twice. Clients that retry get at-least-once delivery, as with Zaqar.
+//
+// # Memory
+//
+// Measured with 100,000 messages of 90-byte bodies in one queue (MEMORY USAGE): about 590 bytes of Redis memory
+// per message, of which 266 are its record in msgs (108 bytes of header, the body, the hash entry) and about 96
+// each its entries in ord, exp and free (sorted sets; a claimed message is in held instead of free).
 //
 // # Time
 //

@@ -5,6 +5,8 @@ import (
 	"crypto/sha1" //nolint:gosec // Redis names scripts by SHA-1
 	"embed"
 	"encoding/hex"
+	"errors"
+	"net"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -69,15 +71,27 @@ type onceCmd struct{ *redis.Cmd }
 func (onceCmd) NoRetry() bool { return true }
 
 // eval runs sc with EVALSHA on the node holding keys[0], and with EVAL when that node does not have it yet
-// (NOSCRIPT: nothing ran, so running it again is safe).
+// (NOSCRIPT: nothing ran, so running it again is safe). Errors that prove the command was never sent (no
+// connection could be made or taken from the pool) are retried a few times too.
 func eval(ctx context.Context, c redis.UniversalClient, sc *script, keys []string, args ...any) *redis.Cmd {
-	cmd := evalCmd(ctx, "evalsha", sc.sha, keys, args)
-	_ = c.Process(ctx, onceCmd{cmd})
-	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		cmd = evalCmd(ctx, "eval", sc.src, keys, args)
+	var cmd *redis.Cmd
+	for attempt := 0; ; attempt++ {
+		cmd = evalCmd(ctx, "evalsha", sc.sha, keys, args)
 		_ = c.Process(ctx, onceCmd{cmd})
+		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			cmd = evalCmd(ctx, "eval", sc.src, keys, args)
+			_ = c.Process(ctx, onceCmd{cmd})
+		}
+		if attempt == 2 || !neverSent(cmd.Err()) || ctx.Err() != nil {
+			return cmd
+		}
 	}
-	return cmd
+}
+
+// neverSent reports whether err proves that the command did not reach Redis.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, redis.ErrPoolTimeout) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 func evalCmd(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
