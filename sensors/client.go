@@ -258,3 +258,16 @@ func randomUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// SignedHeaders is Zaqar's header form of a signed URL's credentials, for Config.Headers with a plain URL:
+// the values exactly as the share call returned them (methods and paths comma-joined, no spaces) and the
+// project the URL was signed for.
+func SignedHeaders(signature, expires, methods, paths, project string) http.Header {
+	h := http.Header{}
+	h.Set("URL-Signature", signature)
+	h.Set("URL-Expires", expires)
+	h.Set("URL-Methods", methods)
+	h.Set("URL-Paths", paths)
+	h.Set("X-Project-ID", project)
+	return h
+}

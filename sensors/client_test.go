@@ -206,3 +206,11 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedHeaders(t *testing.T) {
+	h := SignedHeaders("abc", "2099-01-01T00:00:00", "GET,POST", "/v2/queues/q/messages", "campus")
+	if h.Get("URL-Signature") != "abc" || h.Get("URL-Expires") != "2099-01-01T00:00:00" || h.Get("URL-Methods") != "GET,POST" ||
+		h.Get("URL-Paths") != "/v2/queues/q/messages" || h.Get("X-Project-ID") != "campus" {
+		t.Errorf("%v", h)
+	}
+}

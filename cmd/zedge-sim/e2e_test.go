@@ -6,7 +6,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,6 +24,7 @@ import (
 
 	firmwaresim "github.com/zedge-io/zedge/firmware-sim"
 	"github.com/zedge-io/zedge/firmware-sim/webapp"
+	"github.com/zedge-io/zedge/sensors"
 	"github.com/zedge-io/zedge/signing"
 )
 
@@ -197,6 +200,42 @@ func TestSmallCampusE2E(t *testing.T) {
 	if left != 0 || rep.Queues["cmd-*"].Total != 0 {
 		t.Errorf("%d commands left in device queues (report: %d)", left, rep.Queues["cmd-*"].Total)
 	}
+	// A sensor with Zaqar's header form of a signed URL (signed here with zedge's key) posts too.
+	ring, _ := signing.NewKeyRing(signing.URLKey{ID: "k", Secret: []byte(e2eSigningKey)})
+	su, err := ring.Sign(signing.URLGrant{Paths: []string{"/v2/queues/readings-b9/messages"}, Methods: []string{"POST"},
+		Project: "campus", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := su.Credentials()
+	sc := sensors.DefaultConfig()
+	sc.URL, sc.TTL = base+"/v2/queues/readings-b9/messages", 300
+	sc.Headers = sensors.SignedHeaders(cr.Signature, cr.Expires, cr.Methods, cr.Paths, "campus")
+	client, err := sensors.NewClient(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading := sensors.New("b9-f1-o1-co2", sensors.CO2, 612, "b9", "b9-f1-o1", time.Now())
+	if res, err := client.Post(context.Background(), reading); err != nil || len(res.IDs) != 1 {
+		t.Fatalf("header-form post: %+v %v", res, err)
+	}
+	var b9 struct {
+		Messages []struct{ Body json.RawMessage }
+	}
+	restGet(t, base, token, "/v2/queues/readings-b9/messages?echo=true", &b9)
+	if len(b9.Messages) != 1 {
+		t.Fatalf("readings-b9 lists %d messages", len(b9.Messages))
+	}
+	if got, err := sensors.Decode(b9.Messages[0].Body); err != nil || got.ID() != reading.ID() || got.Value != 612 {
+		t.Errorf("stored reading %s: %v", b9.Messages[0].Body, err)
+	}
+	// A forged signature stores nothing and is not retried.
+	sc.Headers.Set("URL-Signature", strings.Repeat("0", 64))
+	forged, _ := sensors.NewClient(sc)
+	if _, err := forged.Post(context.Background(), reading); !errors.Is(err, sensors.ErrRejected) {
+		t.Errorf("forged signature: %v, want ErrRejected", err)
+	}
+
 	// Every status record names a command and a device of the campus, acknowledged by PUBACK or by reply.
 	var page struct {
 		Messages []struct {
