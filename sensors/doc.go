@@ -23,7 +23,7 @@
 // Client posts readings with POST {queue}/messages, as Zaqar's message post ({"messages": [{"body": reading,
 // "ttl": N}]}), to a signed URL: either zedge's query form (the URL carries signature, expires, methods, paths
 // and project, as `zedge sign` prints it) or Zaqar's header form (URL-Signature, URL-Expires, URL-Methods,
-// URL-Paths and X-Project-ID in Config.Headers). A Client-ID header is always sent.
+// URL-Paths and X-Project-ID in Config.Headers, see SignedHeaders). A Client-ID header is always sent.
 //
 // Delivery is at least once and never silently lossy: a 201 means the readings are stored; a connection
 // error, a timeout, a 429 or a 5xx answer is retried with capped exponential backoff and jitter until
