@@ -272,7 +272,8 @@ func (c Config) OfficeCount() int {
 func (c Config) Devices() int { return c.OfficeCount() * c.DevicesPerOffice() }
 
 // ScaleTo resizes the campus to about n devices, keeping what an office holds: ceil(n / devices per office)
-// offices, on floors of up to 10 offices in buildings of up to 10 floors. Below one office's worth, the office
+// offices, on floors of up to 10 offices in buildings of up to 10 floors, and a controller worker per 40
+// offices (at most 16). Below one office's worth, the office
 // keeps only its first n devices (thermostat, air conditioners, then sensors), so n = 1 is one thermostat.
 func (c Config) ScaleTo(n int) Config {
 	per := c.DevicesPerOffice()
@@ -292,6 +293,8 @@ func (c Config) ScaleTo(n int) Config {
 	}
 	offices := (n + per - 1) / per
 	c.Offices = offices
+	// More telemetry needs more claimers to keep up: one per 40 offices, within 16.
+	c.Controller.Workers = max(c.Controller.Workers, min(16, offices/40))
 	c.OfficesPerFloor = min(offices, 10)
 	floors := (offices + c.OfficesPerFloor - 1) / c.OfficesPerFloor
 	c.Floors = min(floors, 10)
