@@ -32,10 +32,8 @@ type posted struct {
 	body       []byte
 }
 
+// post appends msgs (none still creates the queue, as in the engine).
 func (s *Store) post(ctx context.Context, project, queue string, msgs []posted, now time.Time) ([]string, error) {
-	if len(msgs) == 0 {
-		return []string{}, nil
-	}
 	args := make([]any, 0, 3+5*len(msgs))
 	args = append(args, micros(now), newEpoch(), len(msgs))
 	for i := range msgs {

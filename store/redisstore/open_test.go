@@ -216,3 +216,19 @@ func TestAOFRestart(t *testing.T) {
 		t.Fatalf("the post after the crash is not after the old marker: %v", last.Messages)
 	}
 }
+
+// An empty post creates the queue and returns no ids, as the engine does.
+func TestEmptyPost(t *testing.T) {
+	s := open(t, config([]string{redistest.SharedSingle(t)}, false))
+	ids, err := s.PostMessages(context.Background(), "p", "q", nil, time.Now())
+	must(t, err)
+	if ids == nil || len(ids) != 0 {
+		t.Fatalf("ids = %#v, want an empty slice", ids)
+	}
+	if _, err := s.GetQueue(context.Background(), "p", "q"); err != nil {
+		t.Fatalf("the queue was not created: %v", err)
+	}
+	if n, _ := s.CountQueues(context.Background(), "p"); n != 1 {
+		t.Fatalf("CountQueues = %d", n)
+	}
+}
