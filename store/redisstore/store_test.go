@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zedge-io/zedge/store"
 	"github.com/zedge-io/zedge/store/redisstore"
@@ -73,5 +75,54 @@ func TestStateIsInRedis(t *testing.T) {
 				return open(t, cfg)
 			})
 		})
+	}
+}
+
+// Two stores on one cluster (two zedge nodes) claiming from the same queue never hand out a message twice.
+func TestTwoNodesClaimDisjoint(t *testing.T) {
+	cfg := config(redistest.SharedCluster(t), true)
+	nodes := []*redisstore.Store{open(t, cfg), open(t, cfg)}
+	ctx, now := context.Background(), time.Now()
+	const total = 300
+	batch := make([]store.NewMessage, 30)
+	for i := range batch {
+		batch[i] = store.NewMessage{Body: []byte(`1`), TTL: time.Hour}
+	}
+	for i := 0; i < total; i += len(batch) {
+		if _, err := nodes[i/len(batch)%2].PostMessages(ctx, "p", "q", batch, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		s := nodes[w%2]
+		wg.Go(func() {
+			for {
+				res, err := s.CreateClaim(ctx, "p", "q", store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: 7}, now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(res.Messages) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range res.Messages {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != total {
+		t.Fatalf("%d distinct messages claimed, want %d", len(seen), total)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("message %s claimed %d times", id, n)
+		}
 	}
 }
