@@ -30,7 +30,8 @@
 // "default"), -devices overrides their device counts, and notes below the table give their derived figures.
 // The harness raises its open-files limit to the hard limit (the server inherits it).
 //
-// -store redis runs zedge on Redis instead (HTTP workloads only; by default post1, post10 and claim10+delete),
+// -store redis runs zedge on Redis instead (HTTP workloads only, MQTT ones are left out; by default post1, post10
+// and claim10+delete),
 // once per topology of -redis-topologies: "single" (one redis-server), "cluster" (a 3-master Redis Cluster
 // made with redis-cli --cluster create) and "2nodes" (two zedge processes on that cluster, the connections of
 // every queue split between them, so claims on one queue come from both). The harness starts the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +62,32 @@ func TestStartRedis(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The -store flags: bad values are refused before anything starts, and a Redis pass asked only for MQTT
+// workloads does nothing (make bench runs it after the Badger pass with the same BENCH_ARGS).
+func TestStoreFlags(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args    []string
+		mention string // "" means run returns nil
+	}{
+		{[]string{"-store", "sqlite"}, "-store"},
+		{[]string{"-store", "redis", "-redis-topologies", "single,mesh"}, "mesh"},
+		{[]string{"-store", "redis", "-redis-appendfsync", "never"}, "never"},
+		{[]string{"-store", "redis", "-workloads", "mqtt-qos1,mqtt-idle"}, ""},
+	}
+	for _, tc := range cases {
+		err := run(append([]string{"-zedge", self}, tc.args...))
+		switch {
+		case tc.mention == "" && err != nil:
+			t.Errorf("%v: %v, want nothing to do", tc.args, err)
+		case tc.mention != "" && (err == nil || !strings.Contains(err.Error(), tc.mention)):
+			t.Errorf("%v: %v, want an error naming %q", tc.args, err, tc.mention)
+		}
 	}
 }
