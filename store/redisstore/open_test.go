@@ -232,3 +232,22 @@ func TestEmptyPost(t *testing.T) {
 		t.Fatalf("CountQueues = %d", n)
 	}
 }
+
+func TestOpenWithPassword(t *testing.T) {
+	srv := redistest.StartServer(t, "--requirepass", "s3cret")
+	cfg := config([]string{srv.Addr()}, false)
+	_, err := redisstore.Open(context.Background(), cfg, nil)
+	if err == nil || !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "refused the connection") ||
+		!strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("Open without the password: %v", err)
+	}
+	cfg.Password = "wrong"
+	if _, err := redisstore.Open(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("Open with a wrong password: %v", err)
+	}
+	cfg.Password = "s3cret"
+	s := open(t, cfg)
+	if _, err := s.PostMessages(context.Background(), "p", "q", []store.NewMessage{{Body: []byte(`1`), TTL: time.Hour}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -63,6 +63,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		if strings.Contains(err.Error(), "cluster support disabled") {
 			return nil, fmt.Errorf("redisstore: Redis at %s: the server is not in cluster mode: set cluster: false", where)
 		}
+		var refused redis.Error
+		if errors.As(err, &refused) {
+			// Redis answered, with an error (authentication, ACL, loading ...).
+			return nil, fmt.Errorf("redisstore: Redis at %s refused the connection: %w: %w", where, store.ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("redisstore: Redis at %s is unreachable: %w: %w", where, store.ErrUnavailable, err)
 	}
 	if err := s.checkMode(ctx); err != nil {

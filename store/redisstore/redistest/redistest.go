@@ -294,7 +294,9 @@ func tryStart(dir string, cluster bool, port, busPort int, extra []string) (*ser
 			return nil, fmt.Errorf("redis-server on port %d exited (%v): %s", port, srv.waitErr, lastLines(msg, 10))
 		default:
 		}
-		if reply, err := command(srv.addr, "PING"); err == nil && reply == "PONG" {
+		// An error reply (NOAUTH with --requirepass) also says the server is up.
+		var refused replyError
+		if reply, err := command(srv.addr, "PING"); (err == nil && reply == "PONG") || errors.As(err, &refused) {
 			return srv, nil
 		}
 		if time.Now().After(deadline) {
@@ -429,7 +431,7 @@ func command(addr string, args ...string) (string, error) {
 	case '+', ':':
 		return line[1:], nil
 	case '-':
-		return "", errors.New(line[1:])
+		return "", replyError(line[1:])
 	case '$':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil || n < 0 {
@@ -443,6 +445,11 @@ func command(addr string, args ...string) (string, error) {
 	}
 	return "", fmt.Errorf("unexpected reply %q", line)
 }
+
+// replyError is an error reply of the server.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
 
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
