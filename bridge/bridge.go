@@ -205,7 +205,6 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
 		close(b.closing)
-		b.stopReading()
 		done := make(chan struct{})
 		go func() {
 			// The server's Close disconnects the clients one by one and waits for all of them; it runs here so
@@ -225,20 +224,6 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		b.cancel()
 	})
 	return err
-}
-
-// stopReading makes every client connection's next read fail at once. Without it, a shutdown under a flood
-// (1000 devices with megabytes of QoS 0 publishes each in their sockets) took longer than any deadline: the
-// server disconnects clients one at a time, and each close waits until that connection's reading goroutine,
-// one of a thousand runnable ones still processing its backlog, is scheduled again. A deadline in the past
-// needs no such wait, and the backlog is never read.
-func (b *Bridge) stopReading() {
-	past := time.Unix(1, 0)
-	for _, cl := range b.srv.Clients.GetAll() {
-		if cl.Net.Conn != nil && !cl.Net.Inline {
-			_ = cl.Net.Conn.SetReadDeadline(past)
-		}
-	}
 }
 
 // isClosing reports whether Shutdown has begun.

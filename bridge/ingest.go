@@ -24,6 +24,15 @@ func (b *Bridge) onPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, 
 	if cl.Net.Inline {
 		return pk, nil
 	}
+	if b.isClosing() {
+		// Stop reading this connection now, from its own goroutine (which holds no read in progress, so the
+		// close does not wait). A shutdown under a flood otherwise read and refused every device's socket
+		// backlog, while the server disconnected clients one at a time, each close waiting for that
+		// connection's reader, one of a thousand runnable ones, to be scheduled: it outlasted any deadline.
+		// Nothing here was acknowledged; a QoS 1 device sends it again after reconnecting.
+		cl.Stop(packets.ErrServerShuttingDown)
+		return pk, packets.ErrRejectPacket
+	}
 	s := b.session(cl)
 	if s == nil {
 		return b.refuse(cl, pk, packets.ErrNotAuthorized)
