@@ -291,6 +291,7 @@ func (c Config) ScaleTo(n int) Config {
 		c.Offices, c.Buildings, c.Floors, c.OfficesPerFloor = 1, 1, 1, 1
 		return c
 	}
+	perBuildingBefore := float64(min(c.OfficeCount(), c.Floors*c.OfficesPerFloor))
 	offices := (n + per - 1) / per
 	c.Offices = offices
 	// More telemetry needs more claimers to keep up: one per 40 offices, within 16.
@@ -299,5 +300,8 @@ func (c Config) ScaleTo(n int) Config {
 	floors := (offices + c.OfficesPerFloor - 1) / c.OfficesPerFloor
 	c.Floors = min(floors, 10)
 	c.Buildings = (floors + c.Floors - 1) / c.Floors
+	// The power cap is a building's: it grows or shrinks with the offices a building has.
+	perBuildingAfter := float64(min(c.OfficeCount(), c.Floors*c.OfficesPerFloor))
+	c.Directive.BuildingPowerCapW *= perBuildingAfter / perBuildingBefore
 	return c
 }

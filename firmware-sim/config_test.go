@@ -88,6 +88,13 @@ func TestScaleTo(t *testing.T) {
 			t.Fatalf("ScaleTo(%d): %v", tc.n, err)
 		}
 		l := BuildLayout(cfg)
+		if tc.n >= 8 {
+			// The power cap follows the offices per building (5 in the small campus).
+			perBuilding := min(cfg.OfficeCount(), cfg.Floors*cfg.OfficesPerFloor)
+			if want := DefaultConfig().Directive.BuildingPowerCapW * float64(perBuilding) / 5; cfg.Directive.BuildingPowerCapW != want {
+				t.Errorf("ScaleTo(%d): cap %v W, want %v", tc.n, cfg.Directive.BuildingPowerCapW, want)
+			}
+		}
 		if got := l.MQTTDevices() + l.Sensors(); got != tc.devices || cfg.Devices() != tc.devices || l.MQTTDevices() != tc.mqtt {
 			t.Errorf("ScaleTo(%d): %d devices (%d MQTT), want %d (%d)", tc.n, got, l.MQTTDevices(), tc.devices, tc.mqtt)
 		}

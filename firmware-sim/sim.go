@@ -119,6 +119,9 @@ func New(cfg Config, opts Options) (*Sim, error) {
 	for _, b := range s.layout.Buildings {
 		for _, o := range b.Offices {
 			r := newRoom(o.ID, b.ID, o.ACs, cfg, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
+			// Settle the room at the comfort setpoint first, so that the energy before the directive is the
+			// campus's steady state rather than its first cool-down.
+			r.step(burnIn)
 			s.rooms[o.ID] = r
 			ids := o.ACs
 			if o.Thermostat != "" {
@@ -246,6 +249,9 @@ func (s *Sim) DeviceState(id string) (DeviceState, bool) {
 	}
 	return d.state(), true
 }
+
+// burnIn is the simulated time a room runs before the campus starts.
+const burnIn = 3 * time.Hour
 
 // physicsTick is how often the rooms are advanced.
 const physicsTick = 200 * time.Millisecond
