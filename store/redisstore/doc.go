@@ -99,7 +99,10 @@
 // Script calls are never re-sent by the client (MaxRetries -1, and a NoRetry command, since go-redis's cluster
 // client otherwise re-sends after a timeout or a broken connection): a post whose reply is lost may or may not
 // have been applied, and the caller sees store.ErrUnavailable rather than the driver silently appending the
-// batch twice. Clients that retry get at-least-once delivery, as with Zaqar.
+// batch twice. Clients that retry get at-least-once delivery, as with Zaqar. Replies that prove a script did
+// not run are retried by the store, a few times over about a second: no connection, TRYAGAIN (the queue's
+// slot is being migrated: its keys move together, but a script that finds some moved and some not is refused),
+// CLUSTERDOWN, MASTERDOWN and LOADING.
 //
 // # Memory
 //

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -71,27 +72,47 @@ type onceCmd struct{ *redis.Cmd }
 func (onceCmd) NoRetry() bool { return true }
 
 // eval runs sc with EVALSHA on the node holding keys[0], and with EVAL when that node does not have it yet
-// (NOSCRIPT: nothing ran, so running it again is safe). Errors that prove the command was never sent (no
-// connection could be made or taken from the pool) are retried a few times too.
+// (NOSCRIPT: nothing ran, so running it again is safe). Errors that prove the script did not run are retried
+// a few times, after a short pause: no connection could be made or taken from the pool, or the node refused
+// to run it for now (a slot being migrated, a cluster or master down, a replica loading).
 func eval(ctx context.Context, c redis.UniversalClient, sc *script, keys []string, args ...any) *redis.Cmd {
 	var cmd *redis.Cmd
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		cmd = evalCmd(ctx, "evalsha", sc.sha, keys, args)
 		_ = c.Process(ctx, onceCmd{cmd})
 		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 			cmd = evalCmd(ctx, "eval", sc.src, keys, args)
 			_ = c.Process(ctx, onceCmd{cmd})
 		}
-		if attempt == 2 || !neverSent(cmd.Err()) || ctx.Err() != nil {
+		if attempt == evalAttempts || !didNotRun(cmd.Err()) {
 			return cmd
+		}
+		select {
+		case <-ctx.Done():
+			return cmd
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
 		}
 	}
 }
 
-// neverSent reports whether err proves that the command did not reach Redis.
-func neverSent(err error) bool {
+// evalAttempts bounds the attempts of a script that did not run (about a second of pauses in all).
+const evalAttempts = 5
+
+// didNotRun reports whether err proves that the script did not run.
+func didNotRun(err error) bool {
+	if err == nil {
+		return false
+	}
 	var op *net.OpError
-	return errors.Is(err, redis.ErrPoolTimeout) || (errors.As(err, &op) && op.Op == "dial")
+	if errors.Is(err, redis.ErrPoolTimeout) || (errors.As(err, &op) && op.Op == "dial") {
+		return true
+	}
+	for _, prefix := range []string{"TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "LOADING"} {
+		if redis.HasErrorPrefix(err, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func evalCmd(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {

@@ -10,7 +10,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func TestNeverSent(t *testing.T) {
+// replyErr is an error reply as go-redis reports it (a redis.Error).
+type replyErr string
+
+func (e replyErr) Error() string { return string(e) }
+func (replyErr) RedisError()     {}
+
+func TestDidNotRun(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
@@ -22,11 +28,14 @@ func TestNeverSent(t *testing.T) {
 		{"dial refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
 		{"read timeout", &net.OpError{Op: "read", Err: errors.New("i/o timeout")}, false},
 		{"broken connection", io.EOF, false},
-		{"script error", errors.New("ERR user_script:1: boom"), false},
+		{"script error", replyErr("ERR user_script:1: boom"), false},
+		{"slot migrating", replyErr("TRYAGAIN Multiple keys request during rehashing of slot"), true},
+		{"cluster down", replyErr("CLUSTERDOWN The cluster is down"), true},
+		{"loading", replyErr("LOADING Redis is loading the dataset in memory"), true},
 	}
 	for _, c := range cases {
-		if got := neverSent(c.err); got != c.want {
-			t.Errorf("%s: neverSent = %v, want %v", c.name, got, c.want)
+		if got := didNotRun(c.err); got != c.want {
+			t.Errorf("%s: didNotRun = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
