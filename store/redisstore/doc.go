@@ -100,9 +100,12 @@
 // client otherwise re-sends after a timeout or a broken connection): a post whose reply is lost may or may not
 // have been applied, and the caller sees store.ErrUnavailable rather than the driver silently appending the
 // batch twice. Clients that retry get at-least-once delivery, as with Zaqar. Replies that prove a script did
-// not run are retried by the store, a few times over about a second: no connection, TRYAGAIN (the queue's
-// slot is being migrated: its keys move together, but a script that finds some moved and some not is refused),
-// CLUSTERDOWN, MASTERDOWN and LOADING.
+// not run are retried by the store, a few times over about half a second: no connection, TRYAGAIN,
+// CLUSTERDOWN, MASTERDOWN and LOADING. TRYAGAIN is what a queue's scripts meet while its slot is migrated
+// between masters: a script declares all nine keys of its queue, some of which may not exist, and Redis
+// refuses a multi-key call with missing keys in a migrating slot until the migration ends. TestSlotMigration
+// migrates a queue's slot under a stream of posts: with the retries none failed, without them about half of
+// those posted during the migration did.
 //
 // # Memory
 //
