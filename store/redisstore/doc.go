@@ -51,7 +51,8 @@
 // is never created except by post, create and sub_create.
 //
 //   - post: create the queue if missing, trim, append the batch in order (sequences first+0..n-1), return the
-//     epoch and first sequence. One round trip (two more when the queue was just created: the catalogue).
+//     epoch and first sequence. One round trip; four more when the post created the queue (recording it in
+//     the catalogue, see below).
 //   - list, get, stats, claim_get: read with the filters of the store interface, after trimming.
 //   - claim: settle, take up to limit messages from the head of free, checking every candidate (expired ones
 //     are removed, claimed or delayed ones refiled), count the claim and extend each message's life to at least
@@ -93,8 +94,8 @@
 // reports whether every master had appendonly yes when the store was opened. TestAOFRestart kills Redis
 // (SIGKILL) right after a run of posts and a claim and finds all of them after the restart: Redis writes the
 // AOF before it replies, so only a crash of the machine, not of the Redis process, can take the last second
-// under everysec. Replicas are asynchronous: a
-// failover can lose the last writes a master acknowledged (WAIT is not used).
+// under everysec. Replicas are asynchronous: a failover can lose the last writes a master acknowledged (WAIT
+// is not used).
 //
 // Script calls are never re-sent by the client (MaxRetries -1, and a NoRetry command, since go-redis's cluster
 // client otherwise re-sends after a timeout or a broken connection): a post whose reply is lost may or may not
