@@ -288,11 +288,14 @@ func (d *device) runSender(gen, live context.Context, rng *rand.Rand) {
 	sleepCtx(gen, time.Duration(rng.Int64N(int64(cfg.TelemetryInterval))))
 	tick := time.NewTicker(cfg.TelemetryInterval)
 	defer tick.Stop()
-	for gen.Err() == nil {
-		select {
-		case <-gen.Done():
-			continue
-		case <-tick.C:
+	// The first sample goes out right after the random start offset, the next ones at every tick.
+	for first := true; gen.Err() == nil; first = false {
+		if !first {
+			select {
+			case <-gen.Done():
+				continue
+			case <-tick.C:
+			}
 		}
 		item := d.sample()
 		f.sent.Add(1)

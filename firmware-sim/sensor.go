@@ -32,11 +32,14 @@ func (s *sensorDev) run(gen, live context.Context, rng *rand.Rand) {
 	sleepCtx(gen, time.Duration(rng.Int64N(int64(cfg.SensorInterval))))
 	tick := time.NewTicker(cfg.SensorInterval)
 	defer tick.Stop()
-	for gen.Err() == nil {
-		select {
-		case <-gen.Done():
-			continue
-		case <-tick.C:
+	// The first sample goes out right after the random start offset, the next ones at every tick.
+	for first := true; gen.Err() == nil; first = false {
+		if !first {
+			select {
+			case <-gen.Done():
+				continue
+			case <-tick.C:
+			}
 		}
 		outbox = append(outbox, s.sample(rng))
 		f.sent.Add(1)
