@@ -178,7 +178,14 @@ func (d *device) runConn(gen, live context.Context, rng *rand.Rand) {
 		first = false
 		drainChan(d.up)
 		tok := d.client.Connect()
-		ok := waitToken(live, tok, 15*time.Second) && tok.Error() == nil
+		// No timeout of our own: paho bounds the attempt (SetConnectTimeout), and a new Connect while it is
+		// still connecting would only fail.
+		ok := false
+		select {
+		case <-tok.Done():
+			ok = tok.Error() == nil
+		case <-live.Done():
+		}
 		if ok {
 			// Connected once the command subscription is in place (onConnect).
 			select {
@@ -264,19 +271,6 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-// waitToken waits for a paho token, the context or the timeout; it reports whether the token completed.
-func waitToken(ctx context.Context, tok pahov3.Token, timeout time.Duration) bool {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-tok.Done():
-		return true
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	return false
 }
 
 // runSender samples at every telemetry tick into an outbox and publishes the outbox in order at QoS 1
