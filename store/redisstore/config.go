@@ -81,8 +81,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// tlsConfig returns the TLS configuration, or nil without TLS.
-func (c Config) tlsConfig() (*tls.Config, error) {
+// TLSConfig returns the TLS configuration, or nil without TLS (the relay's client uses it too).
+func (c Config) TLSConfig() (*tls.Config, error) {
 	if !c.TLS {
 		return nil, nil
 	}

@@ -47,22 +47,22 @@ func TestConfigValidate(t *testing.T) {
 
 func TestTLSConfig(t *testing.T) {
 	cfg := DefaultConfig()
-	if tc, err := cfg.tlsConfig(); tc != nil || err != nil {
+	if tc, err := cfg.TLSConfig(); tc != nil || err != nil {
 		t.Fatalf("tls off: %v, %v", tc, err)
 	}
 	cfg.TLS = true
-	tc, err := cfg.tlsConfig()
+	tc, err := cfg.TLSConfig()
 	if err != nil || tc == nil || tc.InsecureSkipVerify || tc.RootCAs != nil {
 		t.Fatalf("tls on: %+v, %v", tc, err)
 	}
 	cfg.TLSCAFile = filepath.Join(t.TempDir(), "missing.pem")
-	if _, err := cfg.tlsConfig(); err == nil {
+	if _, err := cfg.TLSConfig(); err == nil {
 		t.Fatal("a missing CA file was accepted")
 	}
 	if err := os.WriteFile(cfg.TLSCAFile, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.tlsConfig(); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := cfg.TLSConfig(); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Fatalf("a CA file without certificates: %v", err)
 	}
 }

@@ -93,21 +93,3 @@ func parseID(id string) (epoch, seq string, ok bool) {
 	}
 	return id[:epochLen], strconv.FormatUint(n, 10), true
 }
-
-// parseMarker parses a marker strictly: a canonical decimal uint64 (digits only, no sign, no leading zeros),
-// so that every accepted marker formats back to itself.
-func parseMarker(s string) (uint64, bool) {
-	if len(s) == 0 || len(s) > 20 || (len(s) > 1 && s[0] == '0') {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return v, true
-}

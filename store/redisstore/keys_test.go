@@ -72,21 +72,3 @@ func TestIDs(t *testing.T) {
 		t.Fatalf("newEpoch = %q (want %d random hex digits)", e, epochLen)
 	}
 }
-
-func TestParseMarker(t *testing.T) {
-	cases := []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1", 1, true}, {"42", 42, true}, {"18446744073709551615", 1<<64 - 1, true},
-		{"", 0, false}, {"01", 0, false}, {"-1", 0, false}, {"1.5", 0, false}, {" 1", 0, false},
-		{"0x10", 0, false}, {"１", 0, false}, {"18446744073709551616", 0, false}, {"99999999999999999999999", 0, false},
-	}
-	for _, c := range cases {
-		got, ok := parseMarker(c.in)
-		if ok != c.ok || got != c.want {
-			t.Errorf("parseMarker(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zedge-io/zedge/store"
+	"github.com/zedge-io/zedge/store/internal/engine"
 )
 
 // PostMessages implements store.Messages: one script call appends the batch (and creates the queue if needed).
@@ -80,7 +81,7 @@ func (s *Store) ListMessages(ctx context.Context, project, queue string, q store
 	}
 	start := "-inf"
 	if q.Marker != "" {
-		after, ok := parseMarker(q.Marker)
+		after, ok := engine.ParseMarker(q.Marker) // the engine's markers: a client cannot tell the stores apart
 		if !ok || after == ^uint64(0) {
 			return page, nil
 		}

@@ -35,7 +35,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "redisstore")
-	tc, err := cfg.tlsConfig()
+	tc, err := cfg.TLSConfig()
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,9 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -66,21 +63,11 @@ func newRedisClient(c redisstore.Config) (redis.UniversalClient, error) {
 		// Redis 7.0 has no CLIENT SETINFO; the store's client skips it too.
 		DisableIdentity: true,
 	}
-	if c.TLS {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.TLSInsecureSkipVerify} //nolint:gosec // opt-in, documented as tests only
-		if c.TLSCAFile != "" {
-			pem, err := os.ReadFile(c.TLSCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("redis: tls_ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("redis: tls_ca_file %s: no PEM certificate found", c.TLSCAFile)
-			}
-			tc.RootCAs = pool
-		}
-		o.TLSConfig = tc
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
 	}
+	o.TLSConfig = tc
 	return redis.NewUniversalClient(o), nil
 }
 
