@@ -43,7 +43,15 @@ var zedgeBinOnce struct {
 	out  []byte
 }
 
-// zedgeBinary builds the zedge binary once per test binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if zedgeBinOnce.path != "" {
+		_ = os.RemoveAll(filepath.Dir(zedgeBinOnce.path))
+	}
+	os.Exit(code)
+}
+
+// zedgeBinary builds the zedge binary once per test binary (removed by TestMain).
 func zedgeBinary(t *testing.T) string {
 	t.Helper()
 	zedgeBinOnce.Do(func() {
