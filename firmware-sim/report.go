@@ -89,7 +89,8 @@ type CommandReport struct {
 	AppDelivered int64 `json:"app_delivered"`
 	// ReplyFailures: ack-topic replies that were not PUBACKed.
 	ReplyFailures int64 `json:"reply_failures"`
-	// Latency: command post → acknowledged (acked_at of its status record).
+	// Latency: command post → the device's PUBACK, on the sim's clock (the status record follows the PUBACK by
+	// one store write).
 	Latency Percentiles `json:"latency"`
 }
 
@@ -208,9 +209,10 @@ func (s *Sim) report(ctx context.Context, rest *restClient, runFor, wall time.Du
 	r.Verified = verified
 
 	sent, delivered, acked := s.commands.counts()
+	latency := s.commands.latency()
 	s.commands.mu.Lock()
 	r.Commands = CommandReport{Sent: sent, Delivered: delivered, Acked: acked, Unacked: sent - acked,
-		ResultRecords: s.commands.final, AppDelivered: s.commands.byApp, Latency: s.commands.latencies.percentiles()}
+		ResultRecords: s.commands.final, AppDelivered: s.commands.byApp, Latency: latency}
 	if !verified {
 		r.Commands.ResultRecords = s.commands.records
 	}
@@ -293,7 +295,7 @@ func (r *Report) Text() string {
 	c := r.Commands
 	p("  commands    sent %d, delivered %d, acked %d, UNACKED %d; %d result records; %d duplicate deliveries; %d app commands delivered",
 		c.Sent, c.Delivered, c.Acked, c.Unacked, c.ResultRecords, c.DuplicateDeliveries, c.AppDelivered)
-	p("  %-11s latency post→ack p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", "",
+	p("  %-11s latency post→PUBACK p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", "",
 		c.Latency.P50, c.Latency.P90, c.Latency.P99, c.Latency.Max)
 	e := r.Energy
 	if e.DirectiveAtSeconds > 0 {

@@ -94,11 +94,10 @@ type commandLog struct {
 	mu        sync.Mutex
 	sent      map[string]sentCommand // message id → what and when
 	acked     map[string]time.Time   // message id → first acknowledgement
-	delivered map[string]struct{}    // message ids some device received
+	delivered map[string]time.Time   // message id → when a device first received (and PUBACKed) it
 	records   int64                  // status records read from cmd-results while running
 	final     int64                  // status records in cmd-results at the end (the full relisting)
-	latencies latencySample
-	byApp     int64 // deliveries of commands posted by others ("by":"app")
+	byApp     int64                  // deliveries of commands posted by others ("by":"app")
 }
 
 type sentCommand struct {
@@ -108,18 +107,13 @@ type sentCommand struct {
 }
 
 func newCommandLog() *commandLog {
-	return &commandLog{sent: map[string]sentCommand{}, acked: map[string]time.Time{}, delivered: map[string]struct{}{},
-		latencies: newLatencySample(200_000)}
+	return &commandLog{sent: map[string]sentCommand{}, acked: map[string]time.Time{}, delivered: map[string]time.Time{}}
 }
 
 func (l *commandLog) posted(id, device, by string, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sent[id] = sentCommand{device: device, by: by, at: at}
-	// A record read before the post returned (the device was fast) is matched now.
-	if ackAt, ok := l.acked[id]; ok {
-		l.latencies.add(ackAt.Sub(at))
-	}
 }
 
 func (l *commandLog) deliveredTo(id, by string) {
@@ -128,7 +122,7 @@ func (l *commandLog) deliveredTo(id, by string) {
 	if _, dup := l.delivered[id]; dup {
 		return
 	}
-	l.delivered[id] = struct{}{}
+	l.delivered[id] = time.Now()
 	if by == "app" {
 		l.byApp++
 	}
@@ -143,9 +137,6 @@ func (l *commandLog) result(id string, at time.Time) {
 		return
 	}
 	l.acked[id] = at
-	if s, ok := l.sent[id]; ok {
-		l.latencies.add(at.Sub(s.at))
-	}
 }
 
 // finalResult notes a record of the final relisting of cmd-results: the authoritative count, and any
@@ -158,9 +149,20 @@ func (l *commandLog) finalResult(id string, at time.Time) {
 		return
 	}
 	l.acked[id] = at
-	if s, ok := l.sent[id]; ok {
-		l.latencies.add(at.Sub(s.at))
+}
+
+// latency is post → the device's PUBACK (both on the sim's clock) of the commands the sim sent and a device
+// received; the status record follows the PUBACK by one store write.
+func (l *commandLog) latency() Percentiles {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sample := newLatencySample(200_000)
+	for id, s := range l.sent {
+		if at, ok := l.delivered[id]; ok {
+			sample.add(max(0, at.Sub(s.at)))
+		}
 	}
+	return sample.percentiles()
 }
 
 // counts: sent, delivered (of those sent), acked (of those sent).
