@@ -25,6 +25,12 @@
 //	                drain (PUBACK deletes)
 //	mqtt-idle       1000 (-short: 200) devices connect, subscribe and idle; server RSS before and after (2 s GC
 //	                settle): KiB per idle device, Go runtime overhead included
+//	soak            not in the default set: POST at a paced rate (-soak-rate 10000 msgs/s in batches of
+//	                -soak-batch 10, ttl -soak-ttl 60) for -soak-duration (10m, -short 90s), sampling every
+//	                -soak-sample (10s, -short 5s) the server's RSS, Go heap (/metrics), data dir on disk, messages
+//	                alive (queue stats) and expired; the note says whether disk ≤ 2× the live set (alive ×
+//	                body bytes) and whether RSS stays flat (within 10% from 2 minutes in, or one ttl in a short
+//	                run, to the end). Run it with make bench BENCH_ARGS='-workloads soak'.
 //
 // The MQTT workloads use the bridge's default rules with auth none (every client an operator of project
 // "default"), -devices overrides their device counts, and notes below the table give their derived figures.

@@ -52,6 +52,7 @@ type loadConfig struct {
 	Run      string // distinguishes queue names between runs against the same server
 	MQTT     string // host:port of zedge's MQTT listener (MQTT workloads)
 	Devices  int    // MQTT device connections (MQTT workloads)
+	Soak     soakConfig
 }
 
 // worker is one closed-loop connection.
@@ -219,6 +220,9 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 			return fmt.Errorf("%s needs -mqtt and -devices", cfg.Workload)
 		}
 		return run(cfg, out)
+	}
+	if cfg.Workload == workloadSoak {
+		return runSoak(cfg, out)
 	}
 	step, ok := workloads[cfg.Workload]
 	if !ok {

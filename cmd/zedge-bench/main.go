@@ -36,8 +36,9 @@ type Config struct {
 	// Store is badger (the default: one zedge on its own Badger directory) or redis (zedge on private Redis
 	// deployments, one per topology in Topologies).
 	Store       string
-	Topologies  []string // with Store redis: single, cluster, 2nodes
-	AppendFsync string   // with Store redis: the AOF's appendfsync, everysec or always
+	Topologies  []string   // with Store redis: single, cluster, 2nodes
+	AppendFsync string     // with Store redis: the AOF's appendfsync, everysec or always
+	Soak        soakConfig // the soak workload's rate, ttl, duration and sampling
 }
 
 // DefaultConfig returns the full-run defaults.
@@ -55,6 +56,7 @@ func DefaultConfig() Config {
 		Store:          storeBadger,
 		Topologies:     strings.Split(redisTopologies, ","),
 		AppendFsync:    "everysec",
+		Soak:           defaultSoakConfig(),
 	}
 }
 
@@ -80,6 +82,7 @@ func (c *Config) resolve() {
 			c.Warmup = time.Second
 		}
 	}
+	c.Soak.resolve(c.Short)
 }
 
 // Validate checks the configuration.
@@ -90,8 +93,11 @@ func (c Config) Validate() error {
 	}
 	for _, w := range c.Workloads {
 		_, isHTTP := workloads[w]
-		if _, isMQTT := mqttWorkloads[w]; !isHTTP && !isMQTT {
-			errs = append(errs, fmt.Errorf("unknown workload %q (known: %s)", w, defaultWorkloadSet))
+		if _, isMQTT := mqttWorkloads[w]; !isHTTP && !isMQTT && w != workloadSoak {
+			errs = append(errs, fmt.Errorf("unknown workload %q (known: %s,%s)", w, defaultWorkloadSet, workloadSoak))
+		}
+		if w == workloadSoak {
+			errs = append(errs, c.Soak.validate())
 		}
 	}
 	if c.Conns < 1 || c.Conns > 4096 {
@@ -196,6 +202,7 @@ func run(args []string) error {
 	loadMode := fs.Bool("load", false, "internal: run one workload as the load process")
 	refMode := fs.Bool("reference-server", false, "internal: run the canned-201 server")
 	var lc loadConfig
+	cfg.Soak.register(fs)
 	fs.StringVar(&lc.Target, "target", "", "internal: host:port to load")
 	fs.StringVar(&lc.Run, "run", "r", "internal: queue name tag")
 	fs.StringVar(&lc.MQTT, "mqtt", "", "internal: host:port of zedge's MQTT listener")
@@ -238,6 +245,7 @@ func run(args []string) error {
 		lc.Warmup, lc.Duration, lc.MaxReqs = cfg.Warmup, cfg.Duration, cfg.MaxRequests
 		lc.Prefill, lc.BodySize, lc.Project = cfg.Prefill, cfg.BodySize, "bench"
 		lc.Devices = devicesFor(lc.Workload, cfg.Devices, cfg.Short)
+		lc.Soak = cfg.Soak
 		return runLoad(lc, os.Stdout)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -378,6 +386,9 @@ func measure(cfg Config, self string, srvs []*child, storePIDs []int, workload, 
 	}
 	if cfg.Short {
 		args = append(args, "-short")
+	}
+	if workload == workloadSoak {
+		args = append(args, cfg.Soak.loadArgs(srv.pid, dataDir)...)
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr

@@ -35,6 +35,8 @@ type LoadResult struct {
 	Stored uint64 `json:"stored_or_left,omitempty"`
 	// Note explains a workload's figures below the table.
 	Note string `json:"note,omitempty"`
+	// Soak is the soak workload's samples and verdicts.
+	Soak *SoakResult `json:"soak,omitempty"`
 }
 
 // Result is one row of the report: the load figures plus what the orchestrator measured on the server.
@@ -100,8 +102,8 @@ func (rep *Report) applyCeiling() {
 		return
 	}
 	for i := range rep.Results {
-		if _, ok := mqttWorkloads[rep.Results[i].Workload]; ok {
-			continue // not requests against the same ceiling
+		if _, ok := mqttWorkloads[rep.Results[i].Workload]; ok || rep.Results[i].Workload == workloadSoak {
+			continue // not requests against the same ceiling (soak is paced)
 		}
 		rep.Results[i].VsCeiling = rep.Results[i].ReqPerSec / ceiling
 	}
