@@ -47,26 +47,7 @@ func (s *Service) PostMessages(ctx context.Context, c Caller, queue string, body
 		return nil, err
 	}
 
-	now := s.now()
-	ids, err := s.store.PostMessages(ctx, c.Project, queue, msgs, now)
-	if err != nil {
-		return nil, s.unavailable(err, "Messages could not be enqueued.")
-	}
-	if len(ids) != len(msgs) {
-		return nil, s.unavailable(errors.New("store returned a different number of ids"), "Messages could not be enqueued.")
-	}
-	if len(*s.observersV.Load()) > 0 {
-		posted := make([]Message, len(msgs))
-		for i, m := range msgs {
-			posted[i] = Message{ID: ids[i], Body: m.Body, TTL: m.TTL, Created: now, Expires: now.Add(m.TTL),
-				ClientID: m.ClientID}
-			if m.Delay > 0 {
-				posted[i].DelayUntil = now.Add(m.Delay)
-			}
-		}
-		s.notify(PostEvent{Project: c.Project, Queue: queue, Messages: posted})
-	}
-	return ids, nil
+	return s.storePosted(ctx, c.Project, queue, msgs)
 }
 
 // checkPostSize applies both of Zaqar's size texts: the queue-specific one when the queue sets a limit, then the
