@@ -47,9 +47,9 @@ type Metrics struct {
 	routes   atomic.Pointer[map[routeKey]routeMetrics]
 	routesMu sync.Mutex // serialises the copy-on-write of routes (only when a new combination appears)
 
-	posted, claimed, deleted, deadLettered *prometheus.CounterVec
-	classes                                atomic.Pointer[map[string]classMetrics]
-	classesMu                              sync.Mutex
+	posted, claimed, deleted, deadLettered, expired *prometheus.CounterVec
+	classes                                         atomic.Pointer[map[string]classMetrics]
+	classesMu                                       sync.Mutex
 }
 
 type routeKey struct {
@@ -63,7 +63,7 @@ type routeMetrics struct {
 }
 
 type classMetrics struct {
-	posted, claimed, deleted, deadLettered prometheus.Counter
+	posted, claimed, deleted, deadLettered, expired prometheus.Counter
 }
 
 // New builds the metrics on a fresh registry, with the Go runtime and process collectors.
@@ -87,11 +87,13 @@ func New() *Metrics {
 	m.deleted = msg("deleted_total", "Messages deleted over REST (by id, by ids asked for, or popped), per queue class.")
 	m.deadLettered = msg("dead_lettered_total",
 		"Messages moved to a dead-letter queue after _max_claim_count claims, per class of the queue they left.")
+	m.expired = msg("expired_total", "Messages that reached the end of their ttl unclaimed or claimed (dropped by "+
+		"the store's reaper or by an operation on their queue), per queue class.")
 	empty := map[routeKey]routeMetrics{}
 	m.routes.Store(&empty)
 	emptyC := map[string]classMetrics{}
 	m.classes.Store(&emptyC)
-	m.reg.MustRegister(m.requests, m.latency, m.posted, m.claimed, m.deleted, m.deadLettered,
+	m.reg.MustRegister(m.requests, m.latency, m.posted, m.claimed, m.deleted, m.deadLettered, m.expired,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -156,7 +158,8 @@ func (m *Metrics) class(queue string) classMetrics {
 	}
 	c = strings.Clone(c) // queue may be a view of a pooled buffer
 	cm := classMetrics{posted: m.posted.WithLabelValues(c), claimed: m.claimed.WithLabelValues(c),
-		deleted: m.deleted.WithLabelValues(c), deadLettered: m.deadLettered.WithLabelValues(c)}
+		deleted: m.deleted.WithLabelValues(c), deadLettered: m.deadLettered.WithLabelValues(c),
+		expired: m.expired.WithLabelValues(c)}
 	next := make(map[string]classMetrics, len(cur)+1)
 	for key, v := range cur {
 		next[key] = v
@@ -181,3 +184,7 @@ func (m *Metrics) MessagesDeleted(queue string, n int) { m.class(queue).deleted.
 func (m *Metrics) MessagesDeadLettered(_, queue string, n int) {
 	m.class(queue).deadLettered.Add(float64(n))
 }
+
+// MessagesExpired counts messages that expired (the store's expiry observer). The store calls it with a
+// queue's lock held, so it only adds to a counter.
+func (m *Metrics) MessagesExpired(_, queue string, n int) { m.class(queue).expired.Add(float64(n)) }

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/store"
 	"github.com/zedge-io/zedge/store/memstore"
 )
 
@@ -157,5 +159,41 @@ func TestDeadLetteredFromService(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.posted.WithLabelValues("jobs")); got != 1 {
 		t.Errorf("posted for class jobs: %v, want 1", got)
+	}
+}
+
+// The store's expiry observer feeds the expired counter per class.
+func TestExpiredFromStore(t *testing.T) {
+	st := memstore.New()
+	defer st.Close()
+	m := New()
+	st.SetExpiryObserver(m.MessagesExpired)
+	ctx := context.Background()
+	now := time.Now()
+	msgs := []store.NewMessage{{Body: []byte(`1`), TTL: time.Minute}, {Body: []byte(`2`), TTL: time.Minute}}
+	if _, err := st.PostMessages(ctx, "p", "sensor-a", msgs, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ListMessages(ctx, "p", "sensor-a", store.MessageQuery{Limit: 10, Echo: true}, now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.expired.WithLabelValues("sensor")); got != 2 {
+		t.Errorf("expired for class sensor: %v, want 2", got)
+	}
+}
+
+func TestHistogramFunc(t *testing.T) {
+	m := New()
+	m.HistogramFunc("zedge_test_batch", "test", func() (uint64, float64, map[float64]uint64) {
+		return 3, 70, map[float64]uint64{8: 1, 32: 2, 64: 3}
+	})
+	out, err := testutil.CollectAndFormat(m.Registry(), expfmt.TypeTextPlain, "zedge_test_batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`zedge_test_batch_bucket{le="32"} 2`, `zedge_test_batch_bucket{le="+Inf"} 3`, "zedge_test_batch_sum 70"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("exposition lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/zedge-io/zedge/store"
@@ -34,6 +35,7 @@ type commitLog struct {
 
 	groups  atomic.Int64 // committed groups (one fsync each in sync mode)
 	records atomic.Int64 // records in them
+	hist    *commitObserver
 }
 
 // leaseStep is how far the stored sequence lease runs ahead of the sequences in use: a restart skips at most
@@ -76,7 +78,7 @@ func newGroup() *group {
 }
 
 func newCommitLog(db *badger.DB, leaseEnd uint64) *commitLog {
-	l := &commitLog{db: db, cur: newGroup(), leaseEnd: leaseEnd, exited: make(chan struct{})}
+	l := &commitLog{db: db, cur: newGroup(), leaseEnd: leaseEnd, exited: make(chan struct{}), hist: newCommitObserver()}
 	l.wake.L = &l.mu
 	l.batch.l = l
 	go l.run()
@@ -196,7 +198,10 @@ func (l *commitLog) run() {
 
 		err := failed
 		if err == nil {
-			if err = l.commit(g); err != nil {
+			started := time.Now()
+			if err = l.commit(g); err == nil {
+				l.hist.observe(len(g.recs), time.Since(started))
+			} else {
 				err = fmt.Errorf("badgerstore: write: %w: %w", store.ErrUnavailable, err)
 				l.mu.Lock()
 				l.failed = err

@@ -301,6 +301,12 @@ func (s *Store) CommitStats() (groups, records int64) {
 	return s.log.groups.Load(), s.log.records.Load()
 }
 
+// CommitHistograms reports, for metrics, the records in each committed group and the time each took to write
+// (in sync mode including its fsync; a group Badger split counts once, with the time of all its parts).
+func (s *Store) CommitHistograms() (records, seconds Histogram) {
+	return s.log.hist.records.snapshot(), s.log.hist.seconds.snapshot()
+}
+
 func (s *Store) every(d time.Duration, fn func()) {
 	s.loops.Add(1)
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/broker/metrics"
+	"github.com/zedge-io/zedge/store/badgerstore"
 )
 
 // DebugConfig holds the operator's diagnostics, off by default.
@@ -35,6 +36,25 @@ func (c DebugConfig) Validate() error {
 // commitStatser is the badger store's fsync-batching totals (memstore has none).
 type commitStatser interface {
 	CommitStats() (groups, records int64)
+}
+
+// expiryObservable is a store that reports expired messages (the engine-based stores: badger and memory).
+type expiryObservable interface {
+	SetExpiryObserver(fn func(project, queue string, n int))
+}
+
+// commitHistogrammer is the badger store's commit group sizes and write/fsync times.
+type commitHistogrammer interface {
+	CommitHistograms() (records, seconds badgerstore.Histogram)
+}
+
+// promHistogram adapts a store histogram to metrics.HistogramFunc.
+func promHistogram(h badgerstore.Histogram) (uint64, float64, map[float64]uint64) {
+	buckets := make(map[float64]uint64, len(h.UpperBounds))
+	for i, b := range h.UpperBounds {
+		buckets[b] = h.Buckets[i]
+	}
+	return h.Count, h.Sum, buckets
 }
 
 // newMetrics builds the Prometheus metrics when http.metrics is on: it registers the post observer on svc and
@@ -94,6 +114,17 @@ func (a *App) newMetrics(svc *broker.Service) []httpapi.Option {
 			func() float64 { g, _ := cs.CommitStats(); return float64(g) })
 		m.CounterFunc("zedge_store_commit_records_total", "Records committed in those groups (records per fsync = "+
 			"rate of this / rate of groups).", func() float64 { _, r := cs.CommitStats(); return float64(r) })
+	}
+	if eo, ok := a.store.(expiryObservable); ok {
+		eo.SetExpiryObserver(m.MessagesExpired)
+	}
+	if ch, ok := a.store.(commitHistogrammer); ok {
+		m.HistogramFunc("zedge_store_commit_records", "Records per committed store group (one fsync each in sync "+
+			"durability; a group Badger split counts once).",
+			func() (uint64, float64, map[float64]uint64) { r, _ := ch.CommitHistograms(); return promHistogram(r) })
+		m.HistogramFunc("zedge_store_commit_duration_seconds", "Time to write one committed store group, its fsync "+
+			"included in sync durability.",
+			func() (uint64, float64, map[float64]uint64) { _, d := ch.CommitHistograms(); return promHistogram(d) })
 	}
 	return []httpapi.Option{httpapi.WithRequestObserver(m), httpapi.WithMetricsHandler(m.Handler())}
 }

@@ -3,8 +3,12 @@ package app
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zedge-io/zedge/store/badgerstore"
+	"github.com/zedge-io/zedge/store/memstore"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -57,6 +61,37 @@ func TestDebugConfigValidate(t *testing.T) {
 	for addr, ok := range map[string]bool{"": true, "127.0.0.1:6060": true, "localhost:0": true, "6060": false} {
 		if err := (DebugConfig{PprofAddr: addr}).Validate(); (err == nil) != ok {
 			t.Errorf("pprof_addr %q: %v", addr, err)
+		}
+	}
+}
+
+// The engine-based stores report expiries to the metrics, and the badger store its commit histograms.
+var (
+	_ expiryObservable   = (*badgerstore.Store)(nil)
+	_ expiryObservable   = (*memstore.Store)(nil)
+	_ commitHistogrammer = (*badgerstore.Store)(nil)
+)
+
+func TestStoreCommitHistogramsExported(t *testing.T) {
+	r := start(t, testConfig(t, StoreBadger), Options{})
+	addr := r.app.HTTPAddr()
+	if code, body := call(t, addr, "POST", "/v2/queues/sensor-1/messages", producerID,
+		`{"messages": [{"body": 1, "ttl": 60}, {"body": 2, "ttl": 60}]}`); code != http.StatusCreated {
+		t.Fatalf("POST = %d %s", code, body)
+	}
+	_, body := get(t, "http://"+addr+"/metrics")
+	for _, want := range []string{`zedge_store_commit_records_bucket{le="+Inf"} `, "zedge_store_commit_duration_seconds_count ",
+		"# TYPE zedge_store_commit_records histogram"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// The post's queue record and two messages went in at least one group.
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "zedge_store_commit_records_sum "); ok {
+			if n, err := strconv.ParseFloat(v, 64); err != nil || n < 3 {
+				t.Errorf("records committed: %s, want at least 3", v)
+			}
 		}
 	}
 }

@@ -53,6 +53,7 @@ type Engine struct {
 
 	lastNow atomic.Int64
 	closed  atomic.Bool
+	expired expiryCount
 	failed  atomic.Pointer[error]
 
 	stop     chan struct{}
@@ -83,6 +84,7 @@ type queue struct {
 	expiry  expiryHeap
 	claims  map[string]*claim
 	pending []pendingPost
+	expired *expiryCount // the engine's, shared by its queues
 
 	// Every message with a sequence below freeFrom is unclaimable until freeUntil (a claim ends or a delay
 	// elapses); claims and pops start there. freeFrom 0 means "scan from the head".
@@ -294,6 +296,7 @@ func (e *Engine) newQueueLocked(projectName, name string, meta []byte, now int64
 		return nil, false
 	}
 	q := newQueue(projectName, name, now, meta)
+	q.expired = &e.expired
 	q.mu.Lock() // not yet published: cannot block
 	p.queues[name] = q
 	p.byName.ReplaceOrInsert(q)
@@ -348,13 +351,18 @@ func (q *queue) remove(m *Msg, b Batch) {
 
 // reap drops the messages that expired by now from memory. Storage expires them by itself (or holds nothing).
 func (q *queue) reap(now int64) {
+	n := 0
 	for {
 		m := q.expiry.min()
 		if m == nil || m.Expires > now {
-			return
+			break
 		}
 		q.expiry.remove(m)
 		q.msgs.Delete(m)
+		n++
+	}
+	if n > 0 && q.expired != nil {
+		q.expired.add(q.project, q.name, n)
 	}
 }
 
