@@ -19,6 +19,9 @@ import (
 	"github.com/zedge-io/zedge/sensors"
 )
 
+// connectGiveUp bounds one connection attempt (CONNACK and SUBACK) before the device starts over.
+const connectGiveUp = 30 * time.Second
+
 // publishWait is how long firmware waits for a PUBACK before it treats the publish as failed and sends it
 // again (a duplicate at worst). It is device behaviour, not an assertion.
 const publishWait = 10 * time.Second
@@ -35,11 +38,8 @@ type device struct {
 	skew       time.Duration
 	token      string
 
-	client    pahov3.Client
-	conn      atomic.Pointer[cuttableConn]
+	sess      atomic.Pointer[session] // the current connection attempt
 	connected atomic.Bool
-	lost      chan struct{}                 // a connection ended without our asking
-	up        chan struct{}                 // connected and subscribed
 	epoch     atomic.Pointer[chan struct{}] // closed when the current connection ends
 
 	failStreak int // publishes failed in a row (sender goroutine only)
@@ -59,14 +59,26 @@ type outItem struct {
 
 func (d *device) topic(kind string) string { return "devices/" + d.id + "/" + kind }
 
-func (d *device) newClient(addr string) {
-	o := pahov3.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(d.id).SetUsername(d.id).
+// session is one paho client and its connection. Every connection attempt gets a fresh one: paho's client
+// state machine refuses a Connect while an earlier disconnect or loss is still being wound down, and a
+// client abandoned in such a state could hang a device for good. The broker-side session (clean or
+// persistent) is keyed by the client id, so it carries over.
+type session struct {
+	client pahov3.Client
+	conn   atomic.Pointer[cuttableConn]
+	lost   chan struct{} // this connection ended without our asking
+	up     chan struct{} // this connection is subscribed to its command topic
+}
+
+func (d *device) newSession() *session {
+	s := &session{lost: make(chan struct{}, 1), up: make(chan struct{}, 1)}
+	o := pahov3.NewClientOptions().AddBroker("tcp://" + d.sim.opts.MQTT).SetClientID(d.id).SetUsername(d.id).
 		SetProtocolVersion(4).SetCleanSession(!d.persistent).SetAutoReconnect(false).SetConnectRetry(false).
 		SetKeepAlive(30 * time.Second).SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
 		SetOrderMatters(false).SetAutoAckDisabled(true).
 		SetDefaultPublishHandler(d.onCommand).
-		SetOnConnectHandler(d.onConnect).
-		SetConnectionLostHandler(func(_ pahov3.Client, err error) { d.onLost(err) })
+		SetOnConnectHandler(func(c pahov3.Client) { d.onConnect(s, c) }).
+		SetConnectionLostHandler(func(pahov3.Client, error) { d.onLost(s) })
 	if d.token != "" {
 		o.SetPassword(d.token)
 	}
@@ -77,28 +89,37 @@ func (d *device) newClient(addr string) {
 			return nil, err
 		}
 		cc := &cuttableConn{Conn: c}
-		d.conn.Store(cc)
+		s.conn.Store(cc)
 		return cc, nil
 	})
-	d.client = pahov3.NewClient(o)
+	s.client = pahov3.NewClient(o)
+	d.sess.Store(s)
+	return s
 }
 
 // onConnect (re)subscribes to the command topic, also on a resumed persistent session: firmware cannot know
 // whether the broker kept it.
-func (d *device) onConnect(c pahov3.Client) {
+func (d *device) onConnect(s *session, c pahov3.Client) {
 	tok := c.Subscribe(d.topic("commands"), 1, d.onCommand)
 	if !tok.WaitTimeout(publishWait) || tok.Error() != nil {
 		d.sim.errorf("%s: subscribe: %v", d.id, tok.Error())
-		d.cut()
+		s.cut()
 		return
+	}
+	if d.sess.Load() != s {
+		return // an abandoned attempt connected late
 	}
 	ch := make(chan struct{})
 	d.epoch.Store(&ch)
 	if d.connected.CompareAndSwap(false, true) {
 		d.sim.connected.Add(1)
 	}
+	signal(s.up)
+}
+
+func signal(c chan struct{}) {
 	select {
-	case d.up <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
@@ -112,17 +133,22 @@ func (d *device) markDown() {
 	}
 }
 
-func (d *device) onLost(err error) {
-	d.markDown()
-	select {
-	case d.lost <- struct{}{}:
-	default:
+func (d *device) onLost(s *session) {
+	if d.sess.Load() == s {
+		d.markDown()
+	}
+	signal(s.lost)
+}
+
+// cut closes the current connection abruptly, as a power glitch or a dead Wi-Fi would.
+func (d *device) cut() {
+	if s := d.sess.Load(); s != nil {
+		s.cut()
 	}
 }
 
-// cut closes the TCP connection abruptly, as a power glitch or a dead Wi-Fi would.
-func (d *device) cut() {
-	if c := d.conn.Load(); c != nil {
+func (s *session) cut() {
+	if c := s.conn.Load(); c != nil {
 		c.cut()
 	}
 }
@@ -170,43 +196,48 @@ func expDuration(rng *rand.Rand, mean time.Duration) time.Duration {
 func (d *device) runConn(gen, live context.Context, rng *rand.Rand) {
 	fw := d.sim.cfg.Firmware
 	backoff := fw.BackoffMin
-	first := true
-	for live.Err() == nil {
-		if !first {
+	for attempt := 0; live.Err() == nil; attempt++ {
+		if attempt > 0 {
 			d.sim.reconnects.Add(1)
 		}
-		first = false
-		drainChan(d.up)
-		tok := d.client.Connect()
-		// No timeout of our own: paho bounds the attempt (SetConnectTimeout), and a new Connect while it is
-		// still connecting would only fail.
+		s := d.newSession()
+		tok := s.client.Connect()
+		// paho bounds the network part of an attempt (SetConnectTimeout); this bounds the rest, and the
+		// attempt's client is abandoned afterwards anyway.
+		giveUp := time.NewTimer(connectGiveUp)
 		ok := false
 		select {
 		case <-tok.Done():
 			ok = tok.Error() == nil
 		case <-live.Done():
+		case <-giveUp.C:
 		}
 		if ok {
 			// Connected once the command subscription is in place (onConnect).
 			select {
-			case <-d.up:
-			case <-d.lost:
+			case <-s.up:
+			case <-s.lost:
 				ok = false
 			case <-live.Done():
-			case <-time.After(15 * time.Second):
+			case <-giveUp.C:
 				ok = false
 			}
 		}
+		giveUp.Stop()
 		if live.Err() != nil {
-			d.client.Disconnect(0)
+			s.client.Disconnect(0)
+			d.markDown()
 			return
 		}
 		if !ok {
 			d.sim.connectFailures.Add(1)
-			if tok.Error() != nil {
-				d.sim.errorf("%s: connect: %v", d.id, tok.Error())
+			if err := tok.Error(); err != nil {
+				d.sim.errorf("%s: connect: %v", d.id, err)
+			} else {
+				d.sim.errorf("%s: connect: no CONNACK and SUBACK within %s", d.id, connectGiveUp)
 			}
-			d.client.Disconnect(0)
+			go s.client.Disconnect(0)
+			d.markDown()
 			sleepCtx(live, time.Duration(rng.Int64N(int64(backoff)+1)))
 			backoff = min(2*backoff, fw.BackoffMax)
 			continue
@@ -225,32 +256,31 @@ func (d *device) runConn(gen, live context.Context, rng *rand.Rand) {
 	wait:
 		for {
 			select {
-			case <-d.lost:
+			case <-s.lost:
 				// Reconnect after a short, jittered pause, as firmware does.
 				sleepCtx(live, time.Duration(rng.Int64N(int64(fw.BackoffMin)+1)))
 				break wait
 			case <-flaky:
 				d.sim.flakyDrops.Add(1)
-				d.cut()
+				s.cut()
 				flaky = nil
 			case <-offline:
 				d.sim.offlineSpells.Add(1)
-				d.client.Disconnect(50)
 				d.markDown()
+				s.client.Disconnect(50)
 				spell := expDuration(rng, fw.OfflineDuration)
 				select {
 				case <-time.After(spell):
 				case <-gen.Done():
 				case <-live.Done():
 				}
-				drainChan(d.lost)
 				break wait
 			case <-gen.Done():
 				flaky, offline = nil, nil
 				gen = context.Background() // only once
 			case <-live.Done():
-				d.client.Disconnect(250)
 				d.markDown()
+				s.client.Disconnect(250)
 				return
 			}
 		}
@@ -320,7 +350,7 @@ func (d *device) flush(live context.Context, outbox []outItem) []outItem {
 		it := outbox[0]
 		start := time.Now()
 		f.attempts.Add(1)
-		tok := d.client.Publish(d.topic("telemetry"), 1, false, it.payload)
+		tok := d.sess.Load().client.Publish(d.topic("telemetry"), 1, false, it.payload)
 		ok := false
 		t := time.NewTimer(publishWait)
 		select {

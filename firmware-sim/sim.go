@@ -135,8 +135,7 @@ func New(cfg Config, opts Options) (*Sim, error) {
 				d := &device{sim: s, id: id, typ: typ, building: b.ID, officeID: o.ID, room: r,
 					persistent: rng.Float64() < cfg.Firmware.PersistentFraction,
 					flaky:      rng.Float64() < cfg.Firmware.FlakyFraction,
-					skew:       skew(), lost: make(chan struct{}, 1), up: make(chan struct{}, 1),
-					seen: map[string]struct{}{}}
+					skew:       skew(), seen: map[string]struct{}{}}
 				s.devices = append(s.devices, d)
 				s.byID[id] = d
 			}
@@ -323,7 +322,6 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("device token: %w", err)
 		}
 		d.token = tok
-		d.newClient(s.opts.MQTT)
 	}
 
 	gen, stopGen := context.WithCancel(context.Background())
