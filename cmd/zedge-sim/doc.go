@@ -30,6 +30,6 @@
 //	                   listener, else ws://<-http host>/v2/ws. With a JWT secret the page gets a member token.
 //
 // The first SIGINT or SIGTERM ends generation early (drain, verify, report); a second exits at once.
-// Exit status: 0 when nothing was lost and every command was acknowledged, 3 when something was lost or
-// left unacknowledged, 1 when the run could not start, 2 for bad flags.
+// Exit status: 0 when nothing was lost, every reading was acknowledged by the end of the drain and every
+// command was acknowledged; 3 otherwise (see the report); 1 when the run could not start; 2 for bad flags.
 package main

@@ -145,7 +145,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprint(stdout, report.Text())
 	}
-	if report.Telemetry.Lost > 0 || report.Readings.Lost > 0 || report.Commands.Unacked > 0 {
+	if report.Telemetry.Lost > 0 || report.Readings.Lost > 0 || report.Commands.Unacked > 0 ||
+		report.Telemetry.Pending > 0 || report.Readings.Pending > 0 {
 		return 3
 	}
 	return 0
