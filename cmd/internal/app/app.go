@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -72,6 +73,10 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	}
 	// Each package adds its own component attribute to the logger it is given.
 	a := &App{cfg: cfg, opts: opts, log: log.With("component", "app")}
+	// Before the store loads its backlog, so the limit already paces the garbage collector then.
+	if limit := applyMemoryLimit(cfg.MemoryLimit); limit != math.MaxInt64 {
+		a.log.Info("memory limit", "bytes", limit)
+	}
 	st, err := openStore(cfg.Store, log)
 	if err != nil {
 		return nil, err

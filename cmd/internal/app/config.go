@@ -49,6 +49,9 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Debug holds diagnostics that are off by default (pprof).
 	Debug DebugConfig `yaml:"debug"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (debug.SetMemoryLimit, as GOMEMLIMIT); 0 leaves
+	// the runtime's default, which GOMEMLIMIT in the environment sets.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 
 // Store kinds.
@@ -279,6 +282,13 @@ func applyEnv(cfg *Config, env LookupEnv) error {
 	}
 	if v, ok := get(EnvLogLevel); ok {
 		cfg.Log.Level = v
+	}
+	if v, ok := get(EnvMemoryLimit); ok {
+		n, err := ParseByteSize(v)
+		if err != nil {
+			return fmt.Errorf("%s=%w", EnvMemoryLimit, err)
+		}
+		cfg.MemoryLimit = n
 	}
 	if v, ok := get(EnvLogFormat); ok {
 		cfg.Log.Format = v

@@ -237,6 +237,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad admin mode env", "", map[string]string{EnvAdminMode: "yes please"}, EnvAdminMode},
 		{"bad store env", "", map[string]string{EnvStore: "sqlite"}, "sqlite"},
 		{"bad log level env", "", map[string]string{EnvLogLevel: "chatty"}, "chatty"},
+		{"bad memory limit", "memory_limit: lots\n", nil, "lots"},
+		{"negative memory limit", "memory_limit: -1\n", nil, "-1"},
+		{"bad memory limit env", "", map[string]string{EnvMemoryLimit: "1GB"}, EnvMemoryLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
