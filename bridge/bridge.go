@@ -38,7 +38,10 @@ type Bridge struct {
 	counters counters
 
 	ingestSlots chan struct{}
-	bodies      sync.Pool // *[]byte post bodies
+	batches     batches
+	ingestReqs  sync.Pool // *ingestReq
+	batchBufs   sync.Pool // *[]*ingestReq
+	msgBufs     sync.Pool // *[]broker.BodyMessage
 
 	cmd commandState
 
@@ -99,7 +102,10 @@ func New(svc *broker.Service, cfg Config, verifier Verifier, log *slog.Logger, o
 	for _, o := range opts {
 		o(b)
 	}
-	b.bodies.New = func() any { buf := make([]byte, 0, 1024); return &buf }
+	b.ingestReqs.New = newIngestReq
+	b.batchBufs.New = func() any { s := make([]*ingestReq, 0, 8); return &s }
+	b.msgBufs.New = func() any { s := make([]broker.BodyMessage, 0, 8); return &s }
+	b.batches.m = make(map[queueKey]*batcher)
 	b.srv = mqtt.New(&mqtt.Options{
 		Capabilities:             capabilities(cfg),
 		ClientNetReadBufferSize:  cfg.ReadBuffer,

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/zedge-io/zedge/internal/jsonw"
 	"strconv"
 	"time"
+
+	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/internal/jsonw"
 )
 
 // Meta describes a publish for its envelope.
@@ -28,12 +30,25 @@ const receivedAtLayout = "2006-01-02T15:04:05.000Z07:00"
 //	{"topic": "sensors/b1/r101/temp", "device": "s-17", "received_at": "2026-11-22T02:12:47.120Z",
 //	 "payload": {"value": 21.5}}
 //
-// A payload that is valid JSON is embedded byte for byte under "payload" (nested rather than merged, so its
-// keys never collide with ours and arrays and scalars work alike), with "content_type" added when the publisher
-// gave one. Any other payload, or any payload when binary is true, is carried as base64 under
+// A payload that is valid JSON as the Service accepts a message body (broker.ValidBody: one value, no integer
+// outside int64) is embedded byte for byte under "payload" (nested rather than merged, so its keys never collide
+// with ours and arrays and scalars work alike), with "content_type" added when the publisher gave one. Any other
+// payload, or any payload when binary is true, is carried as base64 under
 // "payload_base64" with "content_type" (the publisher's, else application/octet-stream). An empty payload is not
 // JSON, so it becomes "payload_base64": "".
 func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
+	return appendEnvelope(dst, payload, m, !binary && storableJSON(payload))
+}
+
+// storableJSON reports whether payload can be embedded as JSON: the Service's own rule for a body. It is
+// checked on the payload alone, before embedding: an envelope's validity would not do, since a payload such as
+// 1,"topic":"x" is not JSON but makes a valid envelope with a forged member.
+func storableJSON(payload []byte) bool {
+	return maybeJSON(payload) && broker.ValidBody(payload) == nil
+}
+
+// appendEnvelope is AppendEnvelope once the payload's form is decided (asJSON only for a storableJSON payload).
+func appendEnvelope(dst, payload []byte, m Meta, asJSON bool) []byte {
 	dst = append(dst, `{"topic":`...)
 	dst = jsonw.AppendString(dst, m.Topic)
 	dst = append(dst, `,"device":`...)
@@ -41,7 +56,7 @@ func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 	dst = append(dst, `,"received_at":"`...)
 	dst = m.ReceivedAt.UTC().AppendFormat(dst, receivedAtLayout)
 	dst = append(dst, '"')
-	if !binary && maybeJSON(payload) && json.Valid(payload) {
+	if asJSON {
 		if m.ContentType != "" {
 			dst = append(dst, `,"content_type":`...)
 			dst = jsonw.AppendString(dst, m.ContentType)
@@ -61,7 +76,7 @@ func AppendEnvelope(dst, payload []byte, m Meta, binary bool) []byte {
 	return append(dst, `"}`...)
 }
 
-// maybeJSON is a cheap first look before json.Valid, which allocates its error for every binary payload: JSON
+// maybeJSON is a cheap first look before the full check, which builds an error for every binary payload: JSON
 // text starts, after white space, with one of {["-0-9tfn.
 func maybeJSON(p []byte) bool {
 	for _, c := range p {

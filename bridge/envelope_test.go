@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/zedge-io/zedge/broker"
 )
 
 var testTime = time.Date(2026, 11, 22, 2, 12, 47, 120_000_000, time.FixedZone("CET", 3600))
@@ -42,6 +44,10 @@ func TestEnvelopeShapes(t *testing.T) {
 			`{"topic":"sensors/b1/r101/temp","device":"s-17","received_at":"2026-11-22T01:12:47.120Z","content_type":"application/octet-stream","payload_base64":""}`},
 		{"forced binary", `{}`, Meta{Topic: "t", Device: "d", ReceivedAt: testTime, ContentType: "text/plain"}, true,
 			`{"topic":"t","device":"d","received_at":"2026-11-22T01:12:47.120Z","content_type":"text/plain","payload_base64":"e30="}`},
+		{"integer the Service refuses", `{"n": 99999999999999999999}`, meta, false,
+			`{"topic":"sensors/b1/r101/temp","device":"s-17","received_at":"2026-11-22T01:12:47.120Z","content_type":"application/octet-stream","payload_base64":"eyJuIjogOTk5OTk5OTk5OTk5OTk5OTk5OTl9"}`},
+		{"forged member", `1,"device":"forged"`, meta, false,
+			`{"topic":"sensors/b1/r101/temp","device":"s-17","received_at":"2026-11-22T01:12:47.120Z","content_type":"application/octet-stream","payload_base64":"MSwiZGV2aWNlIjoiZm9yZ2VkIg=="}`},
 		{"escaped", `1`, Meta{Topic: "a\"b\\c\n\u2028", Device: "\xff", ReceivedAt: testTime}, false,
 			`{"topic":"a\"b\\c\n\u2028","device":"\ufffd","received_at":"2026-11-22T01:12:47.120Z","payload":1}`},
 	}
@@ -133,7 +139,7 @@ func FuzzEnvelope(f *testing.F) {
 			if err != nil || !bytes.Equal(raw, payload) {
 				t.Fatalf("base64 payload %q, want %q (%v)", raw, payload, err)
 			}
-			if !binary && len(payload) > 0 && json.Valid(payload) {
+			if !binary && broker.ValidBody(payload) == nil {
 				t.Fatal("valid JSON payload carried as base64")
 			}
 		default:

@@ -150,29 +150,24 @@ func (b *Bridge) acquire(cl *mqtt.Client) bool {
 	}
 }
 
-// store posts one publish, wrapped in its envelope, to queue. A JSON payload the Service refuses as a body
-// (it checks more than JSON syntax, e.g. integers too large for it) is stored again as base64 rather than lost.
+// store posts one publish, wrapped in its envelope, to queue, batched with the publishes of other connections
+// waiting for the same queue (postBatched). A payload the Service would refuse as a body (not JSON, or JSON it
+// does not accept, such as an integer outside int64) is stored as base64 rather than lost.
 func (b *Bridge) store(s *session, queue string, ttl int, pk packets.Packet, device string) error {
 	meta := Meta{Topic: pk.TopicName, Device: device, ReceivedAt: b.now(), ContentType: pk.Properties.ContentType}
 	if pk.Created > 0 && meta.ReceivedAt.Unix() > pk.Created+1 {
 		// The publish waited for an ingest slot; the envelope says when it arrived (to the second).
 		meta.ReceivedAt = time.Unix(pk.Created, 0)
 	}
-	bufp := b.bodies.Get().(*[]byte)
-	defer b.bodies.Put(bufp)
-	var err error
-	for _, binary := range [2]bool{false, true} {
-		body := appendPostStart((*bufp)[:0], ttl)
-		body = AppendEnvelope(body, pk.Payload, meta, binary)
-		body = append(body, postEnd...)
-		*bufp = body
-		_, err = b.svc.PostMessages(b.ctx, s.caller, queue, body, 0)
-		if binary || !errors.Is(err, broker.ErrBadBody) {
-			if binary && err == nil {
-				b.count(cIngestBinaryFallback)
-			}
-			return err
-		}
+	asJSON := storableJSON(pk.Payload)
+	r := b.ingestReqs.Get().(*ingestReq)
+	defer b.ingestReqs.Put(r)
+	r.body = appendEnvelope(r.body[:0], pk.Payload, meta, asJSON)
+	r.msg = broker.BodyMessage{Body: r.body, TTL: ttl, ClientID: s.caller.ClientID}
+	err := b.postBatched(queueKey{s.caller.Project, queue}, r)
+	r.msg = broker.BodyMessage{}
+	if err == nil && !asJSON && maybeJSON(pk.Payload) {
+		b.count(cIngestBinaryFallback)
 	}
 	return err
 }
