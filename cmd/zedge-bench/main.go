@@ -39,6 +39,10 @@ type Config struct {
 	Topologies  []string   // with Store redis: single, cluster, 2nodes
 	AppendFsync string     // with Store redis: the AOF's appendfsync, everysec or always
 	Soak        soakConfig // the soak workload's rate, ttl, duration and sampling
+	// ServerConfig is a zedge YAML configuration file passed to every zedge the harness starts (-config), e.g.
+	// to set debug.pprof_addr and profile a run. The harness's own settings (addresses, data dir, durability,
+	// log level) are environment variables, which override the file.
+	ServerConfig string
 }
 
 // DefaultConfig returns the full-run defaults.
@@ -141,6 +145,11 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("-store %q: need badger or redis", c.Store))
 	}
+	if c.ServerConfig != "" {
+		if _, err := os.Stat(c.ServerConfig); err != nil {
+			errs = append(errs, fmt.Errorf("-server-config: %w", err))
+		}
+	}
 	if _, err := os.Stat(c.Zedge); err != nil {
 		errs = append(errs, fmt.Errorf("-zedge: %w (build it first: make build)", err))
 	}
@@ -196,6 +205,8 @@ func run(args []string) error {
 		"(workloads default to "+redisWorkloadSet+")")
 	topologyList := fs.String("redis-topologies", redisTopologies, "with -store redis: comma-separated topologies "+
 		"(single: one redis-server; cluster: 3 masters; 2nodes: two zedge on the cluster)")
+	fs.StringVar(&cfg.ServerConfig, "server-config", "", "a zedge YAML `file` passed as -config to each zedge started "+
+		"(e.g. debug.pprof_addr for profiling; the harness's addresses, data dir and durability override it)")
 	fs.StringVar(&cfg.AppendFsync, "redis-appendfsync", cfg.AppendFsync, "with -store redis: AOF appendfsync, everysec or always")
 
 	// Child modes: the harness re-executes itself for the load and the reference server.
@@ -295,7 +306,7 @@ func orchestrate(cfg Config) error {
 			break
 		}
 		dataDir := filepath.Join(work, fmt.Sprintf("data-%d", i))
-		cmd := exec.Command(cfg.Zedge, "serve")
+		cmd := exec.Command(cfg.Zedge, zedgeServeArgs(cfg)...)
 		cmd.Env = append(os.Environ(),
 			"ZEDGE_HTTP_ADDR=127.0.0.1:0",
 			"ZEDGE_MQTT_ADDR=127.0.0.1:0",
@@ -360,6 +371,14 @@ func orchestrate(cfg Config) error {
 		fmt.Println("wrote", cfg.JSON)
 	}
 	return nil
+}
+
+// zedgeServeArgs are the arguments of a zedge the harness starts.
+func zedgeServeArgs(cfg Config) []string {
+	if cfg.ServerConfig != "" {
+		return []string{"serve", "-config", cfg.ServerConfig}
+	}
+	return []string{"serve"}
 }
 
 // measure runs one load process against srvs (the load is spread over them) and samples their CPU time over
