@@ -38,7 +38,7 @@ mqtt:
 	cfg.Firmware.FlakyFraction, cfg.Firmware.OfflineProbability = 0, 0 // the crash is the fault here
 	cfg.Directive.At = time.Millisecond                                // the controller acts from the start
 	ready := make(chan struct{})
-	sim, err := New(cfg, Options{HTTP: "http://" + z.httpAddr, MQTT: z.mqttAddr, JWTSecret: e2eJWTSecret,
+	sim, err := New(cfg, Options{HTTP: "http://" + z.HTTP, MQTT: z.MQTT, JWTSecret: e2eJWTSecret,
 		SigningKey: e2eURLKey, Ready: ready})
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +58,10 @@ mqtt:
 		st := sim.Stats()
 		return st.TelemetryAcked >= 30 && st.ReadingsAcked >= 30
 	})
-	z.kill()
+	z.Kill()
 	before := sim.Stats()
 	waitFor(t, "every device noticing the crash", func() bool { return sim.Stats().DevicesConnected == 0 })
-	z.start()
+	z.Restart()
 	waitFor(t, "every device back and traffic after the restart", func() bool {
 		st := sim.Stats()
 		return st.DevicesConnected == int64(st.Devices) && st.TelemetryAcked >= before.TelemetryAcked+30 &&

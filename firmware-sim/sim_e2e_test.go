@@ -6,16 +6,13 @@ package firmwaresim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/zedge-io/zedge/internal/zedgetest"
 )
 
 const (
@@ -23,141 +20,17 @@ const (
 	e2eJWTSecret = "firmwaresim-e2e-jwt-secret-0123456789abcdef"
 )
 
-// zedgeProc is one zedge process of a test; restart keeps its ports, data directory and configuration.
-type zedgeProc struct {
-	t        *testing.T
-	bin, dir string
-	env      []string
-	cmd      *exec.Cmd
-	logs     *bytes.Buffer
-	done     chan struct{}
-	httpAddr string
-	mqttAddr string
-	config   bool
-}
+func TestMain(m *testing.M) { zedgetest.Main(m) }
 
-var zedgeBinOnce struct {
-	sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if zedgeBinOnce.path != "" {
-		_ = os.RemoveAll(filepath.Dir(zedgeBinOnce.path))
-	}
-	os.Exit(code)
-}
-
-// zedgeBinary builds the zedge binary once per test binary (removed by TestMain).
-func zedgeBinary(t *testing.T) string {
-	t.Helper()
-	zedgeBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "firmwaresim-zedge-")
-		if err != nil {
-			zedgeBinOnce.err = err
-			return
-		}
-		zedgeBinOnce.path = filepath.Join(dir, "zedge")
-		zedgeBinOnce.out, zedgeBinOnce.err = exec.Command("go", "build", "-o", zedgeBinOnce.path,
-			"github.com/zedge-io/zedge/cmd/zedge").CombinedOutput()
-	})
-	if zedgeBinOnce.err != nil {
-		t.Fatalf("building zedge: %v\n%s", zedgeBinOnce.err, zedgeBinOnce.out)
-	}
-	return zedgeBinOnce.path
-}
-
-// startZedge starts zedge with env (addresses, data dir and ready file are added) and an optional config.
-func startZedge(t *testing.T, env []string, config string) *zedgeProc {
-	t.Helper()
-	z := &zedgeProc{t: t, bin: zedgeBinary(t), dir: t.TempDir(), env: env, config: config != ""}
-	if config != "" {
-		path := filepath.Join(z.dir, "zedge.yaml")
-		if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	z.env = append(z.env, "ZEDGE_HTTP_ADDR=127.0.0.1:0", "ZEDGE_MQTT_ADDR=127.0.0.1:0", "ZEDGE_WS_ADDR=127.0.0.1:0",
-		"ZEDGE_DATA_DIR="+filepath.Join(z.dir, "data"), "ZEDGE_LOG_LEVEL=warn")
-	z.start()
-	// A restart must come back on the same addresses.
-	z.env = append(z.env, "ZEDGE_HTTP_ADDR="+z.httpAddr, "ZEDGE_MQTT_ADDR="+z.mqttAddr)
-	t.Cleanup(func() {
-		z.stop()
-		if t.Failed() {
-			t.Logf("zedge log:\n%s", z.logs.String())
-		}
-	})
-	return z
-}
-
-func (z *zedgeProc) start() {
-	t := z.t
-	readyFile := filepath.Join(z.dir, "ready.json")
-	_ = os.Remove(readyFile)
-	args := []string{"serve"}
-	if z.config {
-		args = append(args, "-config", filepath.Join(z.dir, "zedge.yaml"))
-	}
-	z.cmd = exec.Command(z.bin, args...)
-	z.cmd.Env = append(append(os.Environ(), z.env...), "ZEDGE_READY_FILE="+readyFile)
-	if z.logs == nil {
-		z.logs = &bytes.Buffer{}
-	}
-	z.cmd.Stdout, z.cmd.Stderr = z.logs, z.logs
-	if err := z.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	z.done = done
-	cmd := z.cmd
-	go func() { _ = cmd.Wait(); close(done) }()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		var ready struct{ HTTP, MQTT string }
-		if raw, err := os.ReadFile(readyFile); err == nil && json.Unmarshal(raw, &ready) == nil {
-			z.httpAddr, z.mqttAddr = ready.HTTP, ready.MQTT
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("zedge exited:\n%s", z.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready file:\n%s", z.logs.String())
-		}
-	}
-}
-
-// stop ends the process with SIGINT (its orderly shutdown), or SIGKILL after 30 s.
-func (z *zedgeProc) stop() {
-	select {
-	case <-z.done:
-		return
-	default:
-	}
-	_ = z.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-z.done:
-	case <-time.After(30 * time.Second):
-		_ = z.cmd.Process.Kill()
-		<-z.done
-	}
-}
-
-// kill is a crash: SIGKILL, no shutdown.
-func (z *zedgeProc) kill() {
-	_ = z.cmd.Process.Kill()
-	<-z.done
+// startZedge starts the real zedge with env and an optional config file.
+func startZedge(t *testing.T, env []string, config string) *zedgetest.Server {
+	return zedgetest.Start(t, zedgetest.Options{Env: env, Config: config})
 }
 
 func TestOneOfficeAuthNoneE2E(t *testing.T) {
 	z := startZedge(t, []string{"ZEDGE_AUTH=none", "ZEDGE_MQTT_PROJECT=site-7", "ZEDGE_SIGNING_KEY=" + e2eURLKey,
 		"ZEDGE_STORE=memory"}, "")
-	httpAddr, mqttAddr := z.httpAddr, z.mqttAddr
+	httpAddr, mqttAddr := z.HTTP, z.MQTT
 	cfg := DefaultConfig().ScaleTo(8) // one office: thermostat, two ACs, five sensors
 	cfg.Directive.At = 0              // the controller only reads; the only command is ours
 	ready := make(chan struct{})

@@ -11,12 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +20,7 @@ import (
 
 	firmwaresim "github.com/zedge-io/zedge/firmware-sim"
 	"github.com/zedge-io/zedge/firmware-sim/webapp"
+	"github.com/zedge-io/zedge/internal/zedgetest"
 	"github.com/zedge-io/zedge/sensors"
 	"github.com/zedge-io/zedge/signing"
 )
@@ -33,56 +30,7 @@ const (
 	e2eSigningKey = "zedge-sim-e2e-url-signing-key"
 )
 
-// startZedge builds and starts the zedge binary; it returns the ready file's path and stops zedge at cleanup.
-func startZedge(t *testing.T) (readyFile string, ready map[string]any) {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "zedge")
-	build := exec.Command("go", "build", "-o", bin, "github.com/zedge-io/zedge/cmd/zedge")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building zedge: %v\n%s", err, out)
-	}
-	readyFile = filepath.Join(dir, "ready.json")
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "ZEDGE_HTTP_ADDR=127.0.0.1:0", "ZEDGE_MQTT_ADDR=127.0.0.1:0",
-		"ZEDGE_WS_ADDR=127.0.0.1:0", "ZEDGE_DATA_DIR="+filepath.Join(dir, "data"), "ZEDGE_READY_FILE="+readyFile,
-		"ZEDGE_AUTH=jwt", "ZEDGE_JWT_SECRET="+e2eJWTSecret, "ZEDGE_SIGNING_KEY="+e2eSigningKey,
-		"ZEDGE_LOG_LEVEL=warn")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("zedge log:\n%s", logs.String())
-		}
-	})
-	// Only keeps a broken start from hanging the suite; never a speed check.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if raw, err := os.ReadFile(readyFile); err == nil && json.Unmarshal(raw, &ready) == nil {
-			return readyFile, ready
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("zedge exited before it was ready: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("zedge wrote no ready file within a minute:\n%s", logs.String())
-		}
-	}
-}
+func TestMain(m *testing.M) { zedgetest.Main(m) }
 
 // restGet is an operator's GET with a member token of project campus.
 func restGet(t *testing.T, base, token, path string, out any) {
@@ -110,20 +58,21 @@ func queueTotal(t *testing.T, base, token, queue string) int {
 }
 
 func TestSmallCampusE2E(t *testing.T) {
-	readyFile, ready := startZedge(t)
-	base := "http://" + ready["http"].(string)
+	z := zedgetest.Start(t, zedgetest.Options{Env: []string{"ZEDGE_AUTH=jwt", "ZEDGE_JWT_SECRET=" + e2eJWTSecret,
+		"ZEDGE_SIGNING_KEY=" + e2eSigningKey}})
+	readyFile, base := z.ReadyFile, "http://"+z.HTTP
 
 	// Sensors get their signed URLs from zedge's share API here (no -signing-key): the local signing path is
 	// covered by firmwaresim's unit tests.
 	var stdout bytes.Buffer
-	stderr := &syncBuffer{}
+	stderr := &zedgetest.Buffer{}
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run([]string{"-ready", readyFile, "-jwt-secret", e2eJWTSecret, "-signing-key", "",
 			"-scenario", "../../configs/campus-small.yaml", "-duration", "20s", "-json", "-progress=false",
 			"-app-addr", "127.0.0.1:0"}, &stdout, stderr)
 	}()
-	checkWebApp(t, stderr, "ws://"+ready["ws"].(string)+"/")
+	checkWebApp(t, stderr, "ws://"+z.WS+"/")
 	code := <-exit
 	t.Logf("zedge-sim stderr:\n%s", stderr.String())
 	var rep firmwaresim.Report
@@ -251,29 +200,11 @@ func TestSmallCampusE2E(t *testing.T) {
 	}
 }
 
-// syncBuffer is a writer the test reads while zedge-sim writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var appURLPattern = regexp.MustCompile(`web app at (http://\S+/)`)
 
 // checkWebApp finds the web app's address in zedge-sim's output and checks that it serves the page with the
 // campus, zedge's websocket listener and a token.
-func checkWebApp(t *testing.T, stderr *syncBuffer, wantWS string) {
+func checkWebApp(t *testing.T, stderr *zedgetest.Buffer, wantWS string) {
 	t.Helper()
 	var url string
 	for deadline := time.Now().Add(60 * time.Second); url == ""; {

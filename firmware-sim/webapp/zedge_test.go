@@ -1,26 +1,20 @@
 package webapp_test
 
-// The real zedge binary for the browser test: built once from cmd/zedge, started on free loopback ports with
-// its own data directory, in auth mode jwt with a URL-signing key, found through its ready file (as
-// cmd/zedge's end-to-end tests do).
+// The real zedge binary for the browser test (internal/zedgetest), in auth mode jwt with a URL-signing key.
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/zedge-io/zedge/internal/zedgetest"
 	"github.com/zedge-io/zedge/signing"
 )
 
@@ -30,92 +24,21 @@ const (
 	testURLKey    = "webapp-browser-test-url-signing-key-32-bytes-long"
 )
 
-// zedgeProc is a running zedge.
+func TestMain(m *testing.M) { zedgetest.Main(m) }
+
+// zedgeProc is a running zedge and the keys its tokens and signed URLs are made with.
 type zedgeProc struct {
 	http, mqtt, ws string // bound addresses, host:port
 	signer         *signing.TokenSigner
 	urlRing        *signing.KeyRing
-	stderr         *lockedBuffer
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startZedge builds cmd/zedge and runs it until the end of the test.
+// startZedge runs zedge until the end of the test.
 func startZedge(t *testing.T) *zedgeProc {
 	t.Helper()
-	work := t.TempDir()
-	bin := filepath.Join(work, "zedge")
-	build := exec.Command("go", "build", "-o", bin, "github.com/zedge-io/zedge/cmd/zedge")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building zedge: %v\n%s", err, out)
-	}
-	ready := filepath.Join(work, "ready.json")
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
-		"ZEDGE_HTTP_ADDR=127.0.0.1:0",
-		"ZEDGE_MQTT_ADDR=127.0.0.1:0",
-		"ZEDGE_WS_ADDR=127.0.0.1:0",
-		"ZEDGE_DATA_DIR="+filepath.Join(work, "data"),
-		"ZEDGE_READY_FILE="+ready,
-		"ZEDGE_DURABILITY=async",
-		"ZEDGE_AUTH=jwt",
-		"ZEDGE_JWT_SECRET="+testJWTSecret,
-		"ZEDGE_SIGNING_KEY="+testURLKey,
-	)
-	z := &zedgeProc{stderr: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = z.stderr, z.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start zedge: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("zedge stderr:\n%s", z.stderr.String())
-		}
-	})
-	// Generous: only keeps a hung start from hanging the test.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if raw, err := os.ReadFile(ready); err == nil {
-			var r struct{ HTTP, MQTT, WS string }
-			if err := json.Unmarshal(raw, &r); err != nil || r.HTTP == "" || r.MQTT == "" || r.WS == "" {
-				t.Fatalf("ready file %q: %v", raw, err)
-			}
-			z.http, z.mqtt, z.ws = r.HTTP, r.MQTT, r.WS
-			break
-		}
-		select {
-		case <-done:
-			t.Fatalf("zedge exited before it was ready:\n%s", z.stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("zedge wrote no ready file:\n%s", z.stderr.String())
-		}
-	}
+	s := zedgetest.Start(t, zedgetest.Options{Env: []string{"ZEDGE_DURABILITY=async", "ZEDGE_AUTH=jwt",
+		"ZEDGE_JWT_SECRET=" + testJWTSecret, "ZEDGE_SIGNING_KEY=" + testURLKey}})
+	z := &zedgeProc{http: s.HTTP, mqtt: s.MQTT, ws: s.WS}
 	var err error
 	if z.signer, err = signing.NewHS256Signer("default", []byte(testJWTSecret)); err != nil {
 		t.Fatal(err)
