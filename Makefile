@@ -4,7 +4,8 @@ BIN       := bin/zedge
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/zedge-io/zedge/cmd/internal/app.Version=$(VERSION)
 # Packages with concurrency run under the race detector; everything else runs without it.
-RACE_PKGS := ./store/... ./broker/... ./signing/... ./bridge/... ./cmd/internal/...
+RACE_PKGS := ./store/... ./broker/... ./signing/... ./bridge/... ./cmd/internal/... ./sensors/... ./firmware-sim/... \
+             ./cmd/zedge-sim/...
 # Packages whose micro-benchmarks make bench runs (only those that exist yet).
 BENCH_PKGS = $(foreach d,store broker signing bridge,$(if $(wildcard $(d)),./$(d)/...))
 # Seconds each fuzzer runs in make test (a smoke run) and in make fuzz.
@@ -13,7 +14,7 @@ FUZZTIME_SMOKE ?= 3s
 # Extra flags for the load harness, e.g. BENCH_ARGS='-duration 30s'.
 BENCH_ARGS ?=
 
-.PHONY: all build run test deps lint test-race test-rest fuzz fuzz-smoke bench clean
+.PHONY: all build run demo test deps lint test-race test-rest fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -31,15 +32,10 @@ DEMO_JWT_SECRET ?= zedge-demo-jwt-secret-for-make-demo-only
 DEMO_SIGNING_KEY ?= zedge-demo-url-signing-key-for-make-demo
 demo: build
 	$(GO) build -o bin/zedge-sim ./cmd/zedge-sim
-	@rm -f bin/demo-ready.json; \
+	@echo "web app: http://$(DEMO_APP_ADDR)/   (Ctrl-C stops the campus and zedge)"
 	ZEDGE_AUTH=jwt ZEDGE_JWT_SECRET='$(DEMO_JWT_SECRET)' ZEDGE_SIGNING_KEY='$(DEMO_SIGNING_KEY)' ZEDGE_STORE=memory \
-	  ZEDGE_HTTP_ADDR=127.0.0.1:0 ZEDGE_MQTT_ADDR=127.0.0.1:0 ZEDGE_WS_ADDR=127.0.0.1:0 \
-	  ZEDGE_READY_FILE=bin/demo-ready.json setsid ./$(BIN) serve 2>bin/demo-zedge.log & zpid=$$!; \
-	trap 'kill $$zpid 2>/dev/null; wait $$zpid' EXIT INT TERM; \
-	while [ ! -s bin/demo-ready.json ]; do kill -0 $$zpid 2>/dev/null || { cat bin/demo-zedge.log; exit 1; }; sleep 0.1; done; \
-	echo "zedge: $$(cat bin/demo-ready.json), log in bin/demo-zedge.log"; \
-	echo "web app: http://$(DEMO_APP_ADDR)/   (Ctrl-C stops the campus and zedge)"; \
-	./bin/zedge-sim -ready bin/demo-ready.json -jwt-secret '$(DEMO_JWT_SECRET)' -signing-key '$(DEMO_SIGNING_KEY)' \
+	  bash scripts/with-zedge.sh bin/demo \
+	  ./bin/zedge-sim -ready bin/demo/ready.json -jwt-secret '$(DEMO_JWT_SECRET)' -signing-key '$(DEMO_SIGNING_KEY)' \
 	  -scenario configs/campus-small.yaml -duration 0 -app-addr $(DEMO_APP_ADDR)
 
 ## test: install the Debian packages the tests need, then lint, a short run of every fuzzer, the race tests and
@@ -77,13 +73,10 @@ bench: build
 	@# Then the campus fleet as load: 1000 simulated devices (configs/load-1000.yaml; zedge-sim exits 3 on a loss
 	@# or an unacknowledged command) against a fresh bin/zedge (auth jwt, Badger).
 	$(GO) build -o bin/zedge-sim ./cmd/zedge-sim
-	@d=$$(mktemp -d); \
-	ZEDGE_AUTH=jwt ZEDGE_JWT_SECRET='$(DEMO_JWT_SECRET)' ZEDGE_SIGNING_KEY='$(DEMO_SIGNING_KEY)' ZEDGE_DATA_DIR=$$d/data \
-	  ZEDGE_HTTP_ADDR=127.0.0.1:0 ZEDGE_MQTT_ADDR=127.0.0.1:0 ZEDGE_WS_ADDR=127.0.0.1:0 \
-	  ZEDGE_READY_FILE=$$d/ready.json ./$(BIN) serve 2>$$d/zedge.log & zpid=$$!; \
-	trap 'kill $$zpid 2>/dev/null; wait $$zpid; rm -rf $$d' EXIT INT TERM; \
-	while [ ! -s $$d/ready.json ]; do kill -0 $$zpid 2>/dev/null || { cat $$d/zedge.log; exit 1; }; sleep 0.1; done; \
-	./bin/zedge-sim -ready $$d/ready.json -jwt-secret '$(DEMO_JWT_SECRET)' -signing-key '$(DEMO_SIGNING_KEY)' \
+	@d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	ZEDGE_AUTH=jwt ZEDGE_JWT_SECRET='$(DEMO_JWT_SECRET)' ZEDGE_SIGNING_KEY='$(DEMO_SIGNING_KEY)' \
+	  bash scripts/with-zedge.sh $$d \
+	  ./bin/zedge-sim -ready $$d/ready.json -jwt-secret '$(DEMO_JWT_SECRET)' -signing-key '$(DEMO_SIGNING_KEY)' \
 	  -scenario configs/load-1000.yaml -duration $(if $(BENCH_SHORT),10s,30s) -app-addr '' -progress=false
 
 clean:
