@@ -25,6 +25,9 @@
 //	                drain (PUBACK deletes)
 //	mqtt-idle       1000 (-short: 200) devices connect, subscribe and idle; server RSS before and after (2 s GC
 //	                settle): KiB per idle device, Go runtime overhead included
+//	ws-idle         1000 (-short: 200; -devices overrides) websockets connect to zedge's own websocket listener,
+//	                each sends Zaqar's subscription_create for a queue (a socket subscription) and idles; server
+//	                RSS before and after (2 s GC settle) and Go heap in use (/metrics): KiB per idle socket
 //	soak            not in the default set: POST at a paced rate (-soak-rate 10000 msgs/s in batches of
 //	                -soak-batch 10, ttl -soak-ttl 60) for -soak-duration (10m, -short 90s), sampling every
 //	                -soak-sample (10s, -short 5s) the server's RSS, Go heap (/metrics), data dir on disk, messages

@@ -25,7 +25,7 @@ const (
 	workloadClaimAck   = "claim10+delete"
 	workloadList10     = "list10"
 	httpWorkloadSet    = workloadPost1 + "," + workloadPost10 + "," + workloadClaimAck + "," + workloadList10
-	defaultWorkloadSet = httpWorkloadSet + "," + mqttWorkloadSet
+	defaultWorkloadSet = httpWorkloadSet + "," + mqttWorkloadSet + "," + workloadWSIdle
 )
 
 // workloads maps each name to the step one connection repeats. A step may send several requests (each recorded

@@ -97,7 +97,7 @@ func (c Config) Validate() error {
 	}
 	for _, w := range c.Workloads {
 		_, isHTTP := workloads[w]
-		if _, isMQTT := mqttWorkloads[w]; !isHTTP && !isMQTT && w != workloadSoak {
+		if _, isMQTT := mqttWorkloads[w]; !isHTTP && !isMQTT && w != workloadSoak && w != workloadWSIdle {
 			errs = append(errs, fmt.Errorf("unknown workload %q (known: %s,%s)", w, defaultWorkloadSet, workloadSoak))
 		}
 		if w == workloadSoak {
@@ -217,6 +217,7 @@ func run(args []string) error {
 	fs.StringVar(&lc.Target, "target", "", "internal: host:port to load")
 	fs.StringVar(&lc.Run, "run", "r", "internal: queue name tag")
 	fs.StringVar(&lc.MQTT, "mqtt", "", "internal: host:port of zedge's MQTT listener")
+	wsAddr := fs.String("ws", "", "internal: host:port of zedge's websocket listener")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -257,6 +258,10 @@ func run(args []string) error {
 		lc.Prefill, lc.BodySize, lc.Project = cfg.Prefill, cfg.BodySize, "bench"
 		lc.Devices = devicesFor(lc.Workload, cfg.Devices, cfg.Short)
 		lc.Soak = cfg.Soak
+		if lc.Workload == workloadWSIdle {
+			lc.Devices = wsSocketsFor(cfg.Devices, cfg.Short)
+			return runWSIdle(lc, *wsAddr, os.Stdout)
+		}
 		return runLoad(lc, os.Stdout)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -349,6 +354,8 @@ func orchestrate(cfg Config) error {
 			rep.Notes = append(rep.Notes, "* "+cpuPerMessageNote(res))
 		case workloadMQTTIdle:
 			rep.Notes = append(rep.Notes, "* "+wl+": "+idleNote(res.Conns, res.RSSBefore, res.RSSAfter))
+		case workloadWSIdle:
+			rep.Notes = append(rep.Notes, "* "+wl+": "+wsIdleNote(res.Conns, res.RSSBefore, res.RSSAfter))
 		}
 		rep.Results = append(rep.Results, res)
 		_ = os.RemoveAll(dataDir)
@@ -401,7 +408,7 @@ func measure(cfg Config, self string, srvs []*child, storePIDs []int, workload, 
 		"-duration", cfg.Duration.String(), "-warmup", cfg.Warmup.String(),
 		"-max-requests", strconv.FormatUint(cfg.MaxRequests, 10), "-prefill", strconv.Itoa(prefill),
 		"-body-size", strconv.Itoa(cfg.BodySize), "-run", strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
-		"-mqtt", srv.mqtt, "-devices", strconv.Itoa(cfg.Devices),
+		"-mqtt", srv.mqtt, "-devices", strconv.Itoa(cfg.Devices), "-ws", srv.ws,
 	}
 	if cfg.Short {
 		args = append(args, "-short")

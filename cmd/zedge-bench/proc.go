@@ -104,6 +104,7 @@ type child struct {
 	cmd     *exec.Cmd
 	addr    string
 	mqtt    string // zedge's MQTT listener, from the ready file ("" for the reference server)
+	ws      string // zedge's websocket listener, from the ready file
 	pid     int
 	logPath string
 	done    chan struct{}
@@ -135,12 +136,13 @@ func startChild(name string, cmd *exec.Cmd, workDir string) (*child, error) {
 			var ready struct {
 				HTTP string `json:"http"`
 				MQTT string `json:"mqtt"`
+				WS   string `json:"ws"`
 			}
 			if err := json.Unmarshal(raw, &ready); err != nil || ready.HTTP == "" {
 				c.kill()
 				return nil, fmt.Errorf("%s: bad ready file %q: %v", name, raw, err)
 			}
-			c.addr, c.mqtt = ready.HTTP, ready.MQTT
+			c.addr, c.mqtt, c.ws = ready.HTTP, ready.MQTT, ready.WS
 			return c, nil
 		}
 		select {
