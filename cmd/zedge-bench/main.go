@@ -229,10 +229,11 @@ func run(args []string) error {
 	}
 	if cfg.Store == storeRedis && !*loadMode {
 		// The MQTT workloads measure the bridge, the same on any store: -store redis leaves them out, so that
-		// make bench with BENCH_ARGS='-workloads mqtt-qos1' still runs (and skips the Redis pass).
+		// make bench with BENCH_ARGS='-workloads mqtt-qos1' still runs (and skips the Redis pass). The soak
+		// measures the Badger store's disk and memory, so it is left out too.
 		var httpOnly []string
 		for _, w := range cfg.Workloads {
-			if _, isMQTT := mqttWorkloads[w]; !isMQTT {
+			if _, isMQTT := mqttWorkloads[w]; !isMQTT && w != workloadSoak {
 				httpOnly = append(httpOnly, w)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/zedge-io/zedge/store/badgerstore"
 )
 
 // workloadSoak posts at a fixed rate for minutes and samples the server's memory and disk while the messages
@@ -92,12 +95,15 @@ func (s soakConfig) loadArgs(pid int, dir string) []string {
 type SoakSample struct {
 	At        float64 `json:"t_s"`
 	RSS       int64   `json:"rss_bytes"`
+	RSSAnon   int64   `json:"rss_anon_bytes"`                // RssAnon: the process's own memory
+	RSSFile   int64   `json:"rss_file_bytes"`                // RssFile: pages of mapped files (Badger's tables), reclaimable
 	HeapInuse int64   `json:"go_heap_inuse_bytes,omitempty"` // from /metrics (go_memstats_heap_inuse_bytes)
 	GoSys     int64   `json:"go_sys_bytes,omitempty"`        // the Go runtime's whole footprint
 	Disk      int64   `json:"disk_bytes"`                    // data dir, allocated blocks (as du counts)
 	Posted    uint64  `json:"posted"`
 	Alive     int64   `json:"alive"`               // messages in the queues' stats
-	LiveBytes int64   `json:"live_bytes"`          // alive × body bytes
+	LiveBytes int64   `json:"live_bytes"`          // alive × the bytes of a message record (key, metadata, body)
+	LiveBody  int64   `json:"live_body_bytes"`     // alive × body bytes
 	Expired   int64   `json:"expired"`             // zedge_messages_expired_total, or posted − alive without it
 	Fsyncs    int64   `json:"commit_groups"`       // zedge_store_commit_groups_total
 	Reaped    bool    `json:"expired_from_metric"` // Expired came from the server's own counter
@@ -109,15 +115,21 @@ type SoakResult struct {
 	Rate         float64      `json:"achieved_messages_per_s"`
 	Missed       uint64       `json:"missed_requests"` // slots skipped because the server fell behind by > 2 s
 	BodyBytes    int          `json:"body_bytes"`
+	RecordBytes  int          `json:"record_bytes"` // one message as the badger store writes it
 	DiskMax      int64        `json:"disk_max_bytes"`
-	LiveSet      int64        `json:"live_set_bytes"` // median live bytes once a ttl has passed
+	LiveSet      int64        `json:"live_set_bytes"` // median live record bytes once a ttl has passed
+	LiveBodies   int64        `json:"live_body_bytes"`
 	DiskRatio    float64      `json:"disk_max_to_live_set"`
+	BodyRatio    float64      `json:"disk_max_to_live_bodies"`
 	DiskOK       bool         `json:"disk_within_2x_live_set"`
 	RSSRefAt     float64      `json:"rss_ref_t_s"`
 	RSSRef       int64        `json:"rss_ref_bytes"`
 	RSSEnd       int64        `json:"rss_end_bytes"`
 	RSSSlope     float64      `json:"rss_slope_bytes_per_min"` // least squares over the samples from RSSRefAt
 	RSSFlat      bool         `json:"rss_flat"`
+	AnonRef      int64        `json:"rss_anon_ref_bytes"`
+	AnonEnd      int64        `json:"rss_anon_end_bytes"`
+	AnonSlope    float64      `json:"rss_anon_slope_bytes_per_min"`
 	HeapRef      int64        `json:"heap_inuse_ref_bytes,omitempty"`
 	HeapEnd      int64        `json:"heap_inuse_end_bytes,omitempty"`
 	HeapSlope    float64      `json:"heap_inuse_slope_bytes_per_min"`
@@ -191,7 +203,12 @@ func runSoak(cfg loadConfig, out io.Writer) error {
 		}()
 	}
 
-	sampler := &soakSampler{cfg: cfg, hc: hc, queues: queues, bodyBytes: bodyBytes}
+	recBytes := 0
+	for _, q := range queues {
+		recBytes += badgerstore.MessageRecordSize(cfg.Project, q, bodyBytes)
+	}
+	recBytes /= len(queues)
+	sampler := &soakSampler{cfg: cfg, hc: hc, queues: queues, bodyBytes: bodyBytes, recBytes: recBytes}
 	var samples []SoakSample
 	var sampleErr error
 	tick := time.NewTicker(sc.Sample)
@@ -202,8 +219,9 @@ func runSoak(cfg loadConfig, out io.Writer) error {
 			break
 		}
 		samples = append(samples, s)
-		fmt.Fprintf(out, "soak %4.0fs: posted %d, alive %d, expired %d, RSS %s, heap %s, disk %s\n", s.At, s.Posted,
-			s.Alive, s.Expired, formatBytes(s.RSS), formatBytes(s.HeapInuse), formatBytes(s.Disk))
+		fmt.Fprintf(out, "soak %4.0fs: posted %d, alive %d, expired %d, RSS %s (anon %s, file %s), heap %s, "+
+			"Go sys %s, disk %s\n", s.At, s.Posted, s.Alive, s.Expired, formatBytes(s.RSS), formatBytes(s.RSSAnon),
+			formatBytes(s.RSSFile), formatBytes(s.HeapInuse), formatBytes(s.GoSys), formatBytes(s.Disk))
 		if !now.Add(sc.Sample).Before(end) {
 			break
 		}
@@ -234,7 +252,7 @@ func runSoak(cfg loadConfig, out io.Writer) error {
 		}
 	}
 	res.Latency = hist.Summary()
-	sr := summarizeSoak(samples, sc, bodyBytes, float64(res.Messages)/elapsed.Seconds(), missed.Load())
+	sr := summarizeSoak(samples, sc, bodyBytes, recBytes, float64(res.Messages)/elapsed.Seconds(), missed.Load())
 	res.Soak = &sr
 	res.Note = sr.note(sc)
 	raw, err := json.Marshal(res)
@@ -270,12 +288,16 @@ type soakSampler struct {
 	hc        *fasthttp.HostClient
 	queues    []string
 	bodyBytes int
+	recBytes  int // mean record bytes over the queues
 }
 
 func (s *soakSampler) sample(at time.Duration, posted uint64) (SoakSample, error) {
 	out := SoakSample{At: at.Seconds(), Posted: posted}
 	var err error
 	if out.RSS, _, err = memoryBytes(s.cfg.Soak.PID); err != nil {
+		return out, err
+	}
+	if out.RSSAnon, out.RSSFile, err = rssSplit(s.cfg.Soak.PID); err != nil {
 		return out, err
 	}
 	if s.cfg.Soak.Dir != "" {
@@ -319,12 +341,37 @@ func (s *soakSampler) sample(at time.Duration, posted uint64) (SoakSample, error
 		}
 		out.Alive += st.Messages.Total
 	}
-	out.LiveBytes = out.Alive * int64(s.bodyBytes)
+	out.LiveBody = out.Alive * int64(s.bodyBytes)
+	out.LiveBytes = out.Alive * int64(s.recBytes)
 	if !out.Reaped {
 		// Posts in flight are alive but not yet counted as posted.
 		out.Expired = max(int64(posted)-out.Alive, 0)
 	}
 	return out, nil
+}
+
+// rssSplit reads RssAnon and RssFile from /proc/<pid>/status.
+func rssSplit(pid int) (anon, file int64, err error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || (name != "RssAnon" && name != "RssFile") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", name, err)
+		}
+		if name == "RssAnon" {
+			anon = kb << 10
+		} else {
+			file = kb << 10
+		}
+	}
+	return anon, file, nil
 }
 
 // parseExposition sums the samples of each metric name in Prometheus' text format (labels are ignored).
@@ -357,8 +404,9 @@ func parseExposition(text []byte) map[string]float64 {
 // summarizeSoak derives the verdicts from the samples. The live set is the median of the live bytes once a ttl
 // has passed (before that it is still filling); RSS is compared from a reference point — 2 minutes in, or one
 // ttl in a run too short for that — to the end.
-func summarizeSoak(samples []SoakSample, sc soakConfig, bodyBytes int, rate float64, missed uint64) SoakResult {
-	r := SoakResult{AskedRate: float64(sc.Rate), Rate: rate, Missed: missed, BodyBytes: bodyBytes, Samples: samples}
+func summarizeSoak(samples []SoakSample, sc soakConfig, bodyBytes, recBytes int, rate float64, missed uint64) SoakResult {
+	r := SoakResult{AskedRate: float64(sc.Rate), Rate: rate, Missed: missed, BodyBytes: bodyBytes, RecordBytes: recBytes,
+		Samples: samples}
 	if len(samples) == 0 {
 		return r
 	}
@@ -379,6 +427,8 @@ func summarizeSoak(samples []SoakSample, sc soakConfig, bodyBytes int, rate floa
 	if r.LiveSet > 0 {
 		r.DiskRatio = float64(r.DiskMax) / float64(r.LiveSet)
 		r.DiskOK = r.DiskRatio <= 2
+		r.LiveBodies = r.LiveSet / int64(max(recBytes, 1)) * int64(bodyBytes)
+		r.BodyRatio = float64(r.DiskMax) / float64(max(r.LiveBodies, 1))
 	}
 	// The reference is taken once the live set is full (one ttl in) and well into the steady state (2 minutes,
 	// as the issue reads), but leaves at least four samples after it in a short run.
@@ -395,6 +445,8 @@ func summarizeSoak(samples []SoakSample, sc soakConfig, bodyBytes int, rate floa
 	last := samples[len(samples)-1]
 	r.RSSRefAt, r.RSSRef, r.RSSEnd = samples[ref].At, samples[ref].RSS, last.RSS
 	r.HeapRef, r.HeapEnd = samples[ref].HeapInuse, last.HeapInuse
+	r.AnonRef, r.AnonEnd = samples[ref].RSSAnon, last.RSSAnon
+	r.AnonSlope = slopePerMinute(samples[ref:], func(s SoakSample) int64 { return s.RSSAnon })
 	r.RSSSlope = slopePerMinute(samples[ref:], func(s SoakSample) int64 { return s.RSS })
 	r.HeapSlope = slopePerMinute(samples[ref:], func(s SoakSample) int64 { return s.HeapInuse })
 	r.RSSFlat = r.RSSRef > 0 && float64(r.RSSEnd) <= float64(r.RSSRef)*(1+rssFlatTolerance)
@@ -431,15 +483,16 @@ func (r SoakResult) note(sc soakConfig) string {
 	if r.Missed > 0 {
 		missed = fmt.Sprintf(", %d posts skipped (server > 2 s behind)", r.Missed)
 	}
-	heap := ""
+	heap := fmt.Sprintf("; of it anonymous %s → %s (%+.1f MiB/min)", formatBytes(r.AnonRef), formatBytes(r.AnonEnd),
+		r.AnonSlope/(1<<20))
 	if r.HeapRef > 0 {
-		heap = fmt.Sprintf("; Go heap in use %s → %s (%+.1f MiB/min)", formatBytes(r.HeapRef), formatBytes(r.HeapEnd),
+		heap += fmt.Sprintf("; Go heap in use %s → %s (%+.1f MiB/min)", formatBytes(r.HeapRef), formatBytes(r.HeapEnd),
 			r.HeapSlope/(1<<20))
 	}
 	return fmt.Sprintf("%s of %s msgs/s asked, ttl %d, %d-byte bodies, %s%s; disk max %s = %.2f× live set %s "+
-		"(≤ 2×: %s); RSS %s at %.0fs → %s at the end (%+.1f MiB/min; flat within %.0f%%: %s)%s; %d expired",
+		"(≤ 2×: %s; live set = alive × %d-byte records, key and metadata included; %.2f× the bodies alone); RSS %s at %.0fs → %s at the end (%+.1f MiB/min; flat within %.0f%%: %s)%s; %d expired",
 		formatRate(r.Rate), formatRate(r.AskedRate), sc.TTL, r.BodyBytes, sc.Duration, missed,
-		formatBytes(r.DiskMax), r.DiskRatio, formatBytes(r.LiveSet), yes(r.DiskOK),
+		formatBytes(r.DiskMax), r.DiskRatio, formatBytes(r.LiveSet), yes(r.DiskOK), r.RecordBytes, r.BodyRatio,
 		formatBytes(r.RSSRef), r.RSSRefAt, formatBytes(r.RSSEnd), r.RSSSlope/(1<<20), rssFlatTolerance*100,
 		yes(r.RSSFlat), heap, r.ExpiredTotal)
 }

@@ -33,7 +33,7 @@ func TestSummarizeSoak(t *testing.T) {
 	}
 	samples[len(samples)-1].Disk = 150_000 // 2.5× the steady live set
 	samples[len(samples)-1].RSS = 105 << 20
-	r := summarizeSoak(samples, sc, 100, 9990, 0)
+	r := summarizeSoak(samples, sc, 100, 200, 9990, 0)
 	if r.LiveSet != 60_000 || r.DiskMax != 150_000 || r.DiskRatio != 2.5 || r.DiskOK {
 		t.Errorf("disk: live %d max %d ratio %v ok %v", r.LiveSet, r.DiskMax, r.DiskRatio, r.DiskOK)
 	}
@@ -45,14 +45,17 @@ func TestSummarizeSoak(t *testing.T) {
 		t.Errorf("expired %d, want 30", r.ExpiredTotal)
 	}
 	note := r.note(sc)
-	for _, want := range []string{"2.50× live set", "(≤ 2×: NO)", "flat within 10%: yes"} {
+	if r.LiveBodies != 30_000 || r.BodyRatio != 5 {
+		t.Errorf("bodies: %d, ratio %v; want half the records and 5×", r.LiveBodies, r.BodyRatio)
+	}
+	for _, want := range []string{"2.50× live set", "(≤ 2×: NO;", "flat within 10%: yes", "200-byte records"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("note %q lacks %q", note, want)
 		}
 	}
 	// A 10-minute run takes its reference 2 minutes in.
 	sc.Duration = 10 * time.Minute
-	if r := summarizeSoak(append(samples, SoakSample{At: 600, RSS: 200 << 20}), sc, 100, 1, 0); r.RSSRefAt != 90 || r.RSSFlat {
+	if r := summarizeSoak(append(samples, SoakSample{At: 600, RSS: 200 << 20}), sc, 100, 200, 1, 0); r.RSSRefAt != 90 || r.RSSFlat {
 		t.Errorf("10 min: ref at %vs, flat %v; want the last sample before 2 min and not flat", r.RSSRefAt, r.RSSFlat)
 	}
 }

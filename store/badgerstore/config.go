@@ -40,6 +40,10 @@ type Config struct {
 	BlockCacheSize int64 `yaml:"block_cache_size"`
 	// NumCompactors is the number of compaction goroutines (at least 2).
 	NumCompactors int `yaml:"num_compactors"`
+	// NumLevelZeroTables is how many flushed memtables (level-0 tables) may pile up before they are compacted
+	// into the tree; expired and deleted entries in them hold disk space until then. Writes stall at
+	// max(15, 3×) of it.
+	NumLevelZeroTables int `yaml:"num_level_zero_tables"`
 	// ReapInterval is how often expired messages, claims and subscriptions are dropped from memory.
 	ReapInterval time.Duration `yaml:"reap_interval"`
 	// BodyMemoryMax is the largest message body (bytes) also kept in memory; larger bodies stay only on disk
@@ -52,18 +56,19 @@ type Config struct {
 // messages on a small machine.
 func DefaultConfig(dir string) Config {
 	return Config{
-		Dir:              dir,
-		Durability:       DurabilitySync,
-		SyncInterval:     time.Second,
-		GCInterval:       time.Minute,
-		GCDiscardRatio:   0.5,
-		MemTableSize:     16 << 20, // half the Go heap of 32 MiB at no measured throughput cost (doc.go)
-		ValueThreshold:   4 << 10,
-		ValueLogFileSize: 64 << 20,
-		BlockCacheSize:   32 << 20,
-		NumCompactors:    2,
-		ReapInterval:     time.Second,
-		BodyMemoryMax:    512,
+		Dir:                dir,
+		Durability:         DurabilitySync,
+		SyncInterval:       time.Second,
+		GCInterval:         time.Minute,
+		GCDiscardRatio:     0.5,
+		MemTableSize:       16 << 20, // half the Go heap of 32 MiB at no measured throughput cost (doc.go)
+		ValueThreshold:     4 << 10,
+		ValueLogFileSize:   64 << 20,
+		BlockCacheSize:     32 << 20,
+		NumCompactors:      2,
+		NumLevelZeroTables: 2,
+		ReapInterval:       time.Second,
+		BodyMemoryMax:      512,
 	}
 }
 
@@ -102,6 +107,9 @@ func (c Config) Validate() error {
 	}
 	if c.NumCompactors < 2 {
 		bad("badger: num_compactors %d: want at least 2", c.NumCompactors)
+	}
+	if c.NumLevelZeroTables < 1 || c.NumLevelZeroTables > 32 {
+		bad("badger: num_level_zero_tables %d: want 1..32", c.NumLevelZeroTables)
 	}
 	if c.BodyMemoryMax < -1 {
 		bad("badger: body_memory_max %d: want -1 (all), 0 (none) or a size in bytes", c.BodyMemoryMax)

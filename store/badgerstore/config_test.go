@@ -28,6 +28,7 @@ func TestConfigValidate(t *testing.T) {
 		{"value log file size", func(c *Config) { c.ValueLogFileSize = 4 << 30 }, "value_log_file_size"},
 		{"block cache", func(c *Config) { c.BlockCacheSize = -1 }, "block_cache_size"},
 		{"one compactor", func(c *Config) { c.NumCompactors = 1 }, "num_compactors"},
+		{"no level-0 tables", func(c *Config) { c.NumLevelZeroTables = 0 }, "num_level_zero_tables"},
 		{"reap interval", func(c *Config) { c.ReapInterval = 0 }, "reap_interval"},
 		{"body memory max", func(c *Config) { c.BodyMemoryMax = -2 }, "body_memory_max"},
 	}
@@ -63,6 +64,7 @@ value_threshold: 1024
 value_log_file_size: 33554432
 block_cache_size: 0
 num_compactors: 3
+num_level_zero_tables: 4
 reap_interval: 2s
 body_memory_max: -1
 `
@@ -71,7 +73,8 @@ body_memory_max: -1
 	}
 	want := Config{Dir: "/var/lib/zedge", Durability: DurabilityAsync, SyncInterval: 250 * time.Millisecond,
 		GCInterval: 10 * time.Minute, GCDiscardRatio: 0.7, MemTableSize: 16 << 20, ValueThreshold: 1024,
-		ValueLogFileSize: 32 << 20, BlockCacheSize: 0, NumCompactors: 3, ReapInterval: 2 * time.Second, BodyMemoryMax: -1}
+		ValueLogFileSize: 32 << 20, BlockCacheSize: 0, NumCompactors: 3, NumLevelZeroTables: 4, ReapInterval: 2 * time.Second,
+		BodyMemoryMax: -1}
 	if cfg != want {
 		t.Fatalf("decoded %+v\nwant    %+v", cfg, want)
 	}

@@ -296,3 +296,10 @@ func decodeSubValue(v []byte, queue, id string) (engine.SubRec, error) {
 	}
 	return s, nil
 }
+
+// MessageRecordSize is the bytes an unclaimed message of bodyLen bytes takes as this store writes it: its key
+// and its value (metadata and body), before Badger's own per-entry overhead. The bench states the live set
+// with it.
+func MessageRecordSize(project, queue string, bodyLen int) int {
+	return len(appendMessageKey(nil, project, queue, 0)) + len(appendMessageValue(nil, &engine.Msg{}, nil)) + bodyLen
+}

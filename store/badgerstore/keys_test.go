@@ -160,3 +160,12 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestMessageRecordSize(t *testing.T) {
+	body := []byte(`{"sensor":"s-1","value":21.5}`)
+	m := &engine.Msg{Seq: 77, Created: 1, Expires: 2, TTL: 3}
+	want := len(appendMessageKey(nil, "proj", "sensor-1", m.Seq)) + len(appendMessageValue(nil, m, body))
+	if got := MessageRecordSize("proj", "sensor-1", len(body)); got != want {
+		t.Errorf("MessageRecordSize = %d, want %d", got, want)
+	}
+}

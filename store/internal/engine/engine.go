@@ -33,15 +33,20 @@ type Options struct {
 	WallClockExpiry bool
 	// Logger receives reaper diagnostics; nil discards.
 	Logger *slog.Logger
+	// DeleteExpired makes the reaper write a DeleteMessage record for each message it found expired, for a
+	// backend whose storage would otherwise keep expired data on disk long after it expired (Badger drops an
+	// expired key only when a compaction happens to rewrite its table).
+	DeleteExpired bool
 }
 
 // Engine implements the store.Store semantics in memory. It is safe for concurrent use.
 type Engine struct {
-	log       Log
-	bodies    BodyLoader
-	bodyMax   int // bodies up to this size stay in memory; -1: all
-	wallClock bool
-	logger    *slog.Logger
+	log        Log
+	bodies     BodyLoader
+	bodyMax    int // bodies up to this size stay in memory; -1: all
+	wallClock  bool
+	logger     *slog.Logger
+	delExpired bool
 
 	seq atomic.Uint64 // the next sequence number
 
@@ -85,6 +90,10 @@ type queue struct {
 	claims  map[string]*claim
 	pending []pendingPost
 	expired *expiryCount // the engine's, shared by its queues
+	// reaped holds the sequences of expired messages dropped from memory whose delete records the reaper has
+	// yet to write (only with Options.DeleteExpired).
+	reaped    []uint64
+	delReaped bool
 
 	// Every message with a sequence below freeFrom is unclaimable until freeUntil (a claim ends or a delay
 	// elapses); claims and pops start there. freeFrom 0 means "scan from the head".
@@ -116,14 +125,15 @@ type claim struct {
 // New builds an engine and starts its reaper.
 func New(opts Options) *Engine {
 	e := &Engine{
-		log:       opts.Log,
-		bodies:    opts.Bodies,
-		bodyMax:   opts.BodyMemoryMax,
-		wallClock: opts.WallClockExpiry,
-		logger:    opts.Logger,
-		projects:  make(map[string]*project),
-		subs:      make(map[subKey]*subSet),
-		stop:      make(chan struct{}),
+		log:        opts.Log,
+		bodies:     opts.Bodies,
+		bodyMax:    opts.BodyMemoryMax,
+		wallClock:  opts.WallClockExpiry,
+		logger:     opts.Logger,
+		delExpired: opts.DeleteExpired,
+		projects:   make(map[string]*project),
+		subs:       make(map[subKey]*subSet),
+		stop:       make(chan struct{}),
 	}
 	if e.log == nil {
 		e.log = nopLog{}
@@ -297,6 +307,7 @@ func (e *Engine) newQueueLocked(projectName, name string, meta []byte, now int64
 	}
 	q := newQueue(projectName, name, now, meta)
 	q.expired = &e.expired
+	q.delReaped = e.delExpired
 	q.mu.Lock() // not yet published: cannot block
 	p.queues[name] = q
 	p.byName.ReplaceOrInsert(q)
@@ -359,6 +370,9 @@ func (q *queue) reap(now int64) {
 		}
 		q.expiry.remove(m)
 		q.msgs.Delete(m)
+		if q.delReaped {
+			q.reaped = append(q.reaped, m.Seq)
+		}
 		n++
 	}
 	if n > 0 && q.expired != nil {

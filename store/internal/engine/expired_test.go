@@ -58,3 +58,44 @@ func TestExpiredMessagesCounted(t *testing.T) {
 		t.Errorf("ExpiredMessages = %d, want 4", got)
 	}
 }
+
+// With DeleteExpired the reaper writes a delete record for every expired message, whether it or an operation
+// dropped it from memory, once; without it nothing is written.
+func TestReaperDeletesExpired(t *testing.T) {
+	for _, del := range []bool{true, false} {
+		l := &gateLog{autoComplete: true}
+		e := New(Options{Log: l, DeleteExpired: del})
+		now := time.Now()
+		msgs := []store.NewMessage{{Body: []byte(`1`), TTL: time.Minute}, {Body: []byte(`2`), TTL: time.Minute},
+			{Body: []byte(`3`), TTL: time.Hour}}
+		ids, err := e.PostMessages(bg, "p", "a", msgs, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.PostMessages(bg, "p", "b", msgs[:1], now); err != nil {
+			t.Fatal(err)
+		}
+		later := now.Add(2 * time.Minute)
+		if _, err := e.ListMessages(bg, "p", "a", store.MessageQuery{Limit: 10, Echo: true}, later); err != nil {
+			t.Fatal(err)
+		}
+		e.Reap()
+		e.Reap()
+		l.mu.Lock()
+		deleted := append([]uint64(nil), l.deleted...)
+		l.mu.Unlock()
+		want := 0
+		if del {
+			want = 3 // two in a (dropped by the list), one in b (by the reaper)
+		}
+		if len(deleted) != want {
+			t.Errorf("DeleteExpired %v: %d delete records %v, want %d", del, len(deleted), deleted, want)
+		}
+		if del {
+			if got, err := e.GetMessages(bg, "p", "a", ids[2:], later); err != nil || len(got) != 1 {
+				t.Errorf("the live message: %d found, %v", len(got), err)
+			}
+		}
+		e.Close()
+	}
+}

@@ -43,6 +43,7 @@ func (e *Engine) Reap() {
 		if !q.deleted {
 			q.reap(now)
 			q.reapClaims(now)
+			e.deleteReaped(q)
 		}
 		q.mu.Unlock()
 	}
@@ -54,4 +55,23 @@ func (e *Engine) Reap() {
 		}
 	}
 	e.subMu.Unlock()
+}
+
+// deleteReaped writes the delete records of q's reaped messages in one batch (q.mu held). The ticket is not
+// waited for: the messages are gone from memory already, and a failed write fails the Log for every later
+// call anyway.
+func (e *Engine) deleteReaped(q *queue) {
+	if len(q.reaped) == 0 {
+		return
+	}
+	b := e.log.Begin()
+	for _, seq := range q.reaped {
+		b.DeleteMessage(q.project, q.name, seq)
+	}
+	b.Commit()
+	if cap(q.reaped) > 4096 {
+		q.reaped = nil // a burst of expiries need not keep its buffer
+	} else {
+		q.reaped = q.reaped[:0]
+	}
 }
