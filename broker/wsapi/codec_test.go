@@ -148,7 +148,8 @@ func FuzzHandleFrame(f *testing.F) {
 	}
 	f.Add([]byte{0x81, 0xa6, 'a', 'c', 't', 'i', 'o', 'n', 0xc0}, true)
 	e := newEnv(f)
-	c := &conn{s: e.srv, id: "fuzz", subscriber: SubscriberScheme + ":fuzz", out: make(chan outFrame, 1), done: make(chan struct{})}
+	c := &conn{s: e.srv, id: "fuzz", subscriber: SubscriberScheme + ":fuzz", done: make(chan struct{}),
+		finished: true} // finished: a frame's answer or push never starts a writer on this socketless conn
 	f.Fuzz(func(t *testing.T, frame []byte, binary bool) {
 		// The fake socket has no connection: forget any socket subscription a frame made before the next
 		// frame's post could push to it.

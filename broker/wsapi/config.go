@@ -22,8 +22,11 @@ type Config struct {
 	// socket whose queue is full when a notification is pushed is a slow consumer: it is closed with 1008 and
 	// a reason, so that it never slows a post down.
 	SendQueue int `yaml:"send_queue"`
-	// ReadBufferSize and WriteBufferSize are each socket's I/O buffers (they do not bound frame sizes).
-	ReadBufferSize  int `yaml:"read_buffer_size"`
+	// ReadBufferSize is each socket's read buffer, held for the socket's life; a frame larger than it is read
+	// in several pieces (it does not bound frame sizes). Zaqar frames are small, hence 1 KiB.
+	ReadBufferSize int `yaml:"read_buffer_size"`
+	// WriteBufferSize is the size of the write buffers that sockets take from a shared pool while writing a
+	// frame (an idle socket holds none); a larger frame is written in several pieces.
 	WriteBufferSize int `yaml:"write_buffer_size"`
 	// WriteTimeout bounds writing one frame; a socket that cannot take a frame in time is closed.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
@@ -47,7 +50,7 @@ func DefaultConfig() Config {
 		Path:             "/",
 		MaxFrameSize:     1 << 20,
 		SendQueue:        256,
-		ReadBufferSize:   4096,
+		ReadBufferSize:   1024,
 		WriteBufferSize:  4096,
 		WriteTimeout:     10 * time.Second,
 		PingInterval:     30 * time.Second,

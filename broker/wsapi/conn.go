@@ -3,6 +3,7 @@ package wsapi
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,9 +23,11 @@ type outFrame struct {
 	data   []byte
 }
 
-// conn is one socket. The reader goroutine (serveConn) reads a frame, runs it and queues the answer, so
-// answers keep request order; the writer goroutine writes queued frames and pings. Notifications are queued
-// without blocking; a full queue closes the socket as a slow consumer.
+// conn is one socket. Its one long-lived goroutine is the reader (serveConn): it reads a frame, runs it and
+// queues the answer, so answers keep request order. A writer goroutine exists only while frames wait in the
+// queue, and pings are sent from a timer: an idle socket costs one goroutine, its read buffer and this struct
+// (no write buffer either: those come from a pool while a frame is written). Notifications are queued without
+// blocking; a full queue closes the socket as a slow consumer.
 type conn struct {
 	s          *Server
 	ws         *websocket.Conn
@@ -32,7 +35,14 @@ type conn struct {
 	subscriber string // the subscriber URI of this socket's subscriptions
 	remote     string
 
-	out      chan outFrame
+	// The send queue: frames waiting for the writer, at most Config.SendQueue of them. It is a slice grown on
+	// demand and dropped when drained (a channel of SendQueue frames would hold SendQueue×32 bytes for life).
+	qMu     sync.Mutex
+	queue   []outFrame
+	writing bool          // a writer goroutine is running
+	room    chan struct{} // closed by the writer when it takes a frame; a reader waiting on a full queue waits here
+	ping    *time.Timer
+
 	done     chan struct{} // closed when the socket is finished
 	stopOnce sync.Once
 	closing  atomic.Bool // a close frame was sent: answer nothing more
@@ -52,10 +62,13 @@ type conn struct {
 func (s *Server) serveConn(ws *websocket.Conn, remote string) {
 	id := newSocketID()
 	c := &conn{s: s, ws: ws, id: id, subscriber: SubscriberScheme + ":" + id, remote: remote,
-		out: make(chan outFrame, s.cfg.SendQueue), done: make(chan struct{})}
+		done: make(chan struct{})}
+	// Armed only once c.ping is set, so that sendPing (on the timer's goroutine) sees it.
+	c.ping = time.AfterFunc(time.Duration(math.MaxInt64), c.sendPing)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		c.ping.Stop()
 		_ = ws.Close()
 		return
 	}
@@ -66,7 +79,7 @@ func (s *Server) serveConn(ws *websocket.Conn, remote string) {
 	defer s.done.Done()
 	s.log.Debug("socket open", "socket", id, "remote", remote)
 
-	c.goBackground(c.writeLoop)
+	c.ping.Reset(s.cfg.PingInterval)
 	c.readLoop()
 
 	c.stop()
@@ -119,43 +132,97 @@ func (c *conn) readLoop() {
 		c.s.framesIn.Add(1)
 		binary := mt == websocket.BinaryMessage
 		frame := c.s.handleFrame(c, data, binary)
-		select {
-		case c.out <- outFrame{binary: binary, data: frame}:
-		case <-c.done:
+		if !c.enqueueAnswer(outFrame{binary: binary, data: frame}) {
 			return
 		}
 	}
 }
 
-func (c *conn) writeLoop() {
-	ws := c.ws
-	ticker := time.NewTicker(c.s.cfg.PingInterval)
-	defer ticker.Stop()
+// enqueueAnswer queues the answer to a request, waiting while the queue is full (the client is not reading;
+// its own requests wait with it). It returns false when the socket has finished.
+func (c *conn) enqueueAnswer(f outFrame) bool {
 	for {
+		c.qMu.Lock()
+		if len(c.queue) < c.s.cfg.SendQueue {
+			c.appendLocked(f)
+			c.qMu.Unlock()
+			return true
+		}
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.qMu.Unlock()
 		select {
-		case f := <-c.out:
-			mt := websocket.TextMessage
-			if f.binary {
-				mt = websocket.BinaryMessage
-			}
-			_ = ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-			if err := ws.WriteMessage(mt, f.data); err != nil {
-				if !errors.Is(err, websocket.ErrCloseSent) {
-					c.stop()
-				}
-				return
-			}
-		case <-ticker.C:
-			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
-				if !errors.Is(err, websocket.ErrCloseSent) {
-					c.stop()
-				}
-				return
-			}
+		case <-room:
 		case <-c.done:
+			return false
+		}
+	}
+}
+
+// appendLocked queues f and starts a writer unless one is running. Call with qMu held.
+func (c *conn) appendLocked(f outFrame) {
+	c.queue = append(c.queue, f)
+	if !c.writing {
+		c.writing = true
+		c.goBackground(c.writeQueued)
+	}
+}
+
+// writeQueued is the writer: it writes queued frames until the queue is empty, then ends (releasing the
+// queue's memory), so that an idle socket has no writer goroutine.
+func (c *conn) writeQueued() {
+	ws := c.ws
+	for {
+		c.qMu.Lock()
+		if len(c.queue) == 0 {
+			c.queue, c.writing = nil, false
+			c.qMu.Unlock()
+			return
+		}
+		f := c.queue[0]
+		c.queue[0] = outFrame{}
+		c.queue = c.queue[1:]
+		if c.room != nil {
+			close(c.room)
+			c.room = nil
+		}
+		c.qMu.Unlock()
+		select {
+		case <-c.done:
+			return // writing stays set: nothing more is written to a finished socket
+		default:
+		}
+		mt := websocket.TextMessage
+		if f.binary {
+			mt = websocket.BinaryMessage
+		}
+		_ = ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		if err := ws.WriteMessage(mt, f.data); err != nil {
+			if !errors.Is(err, websocket.ErrCloseSent) {
+				c.stop()
+			}
 			return
 		}
 	}
+}
+
+// sendPing runs on the ping timer: it pings the client (WriteControl may run beside the writer) and re-arms.
+func (c *conn) sendPing() {
+	c.goInline(func() {
+		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout))
+		switch {
+		case err == nil:
+			select {
+			case <-c.done:
+			default:
+				c.ping.Reset(c.s.cfg.PingInterval)
+			}
+		case !errors.Is(err, websocket.ErrCloseSent):
+			c.stop()
+		}
+	})
 }
 
 // push queues a notification without blocking; a full queue makes the socket a slow consumer.
@@ -168,18 +235,20 @@ func (c *conn) push(f outFrame) bool {
 	if c.closing.Load() {
 		return false
 	}
-	select {
-	case c.out <- f:
+	c.qMu.Lock()
+	if len(c.queue) < c.s.cfg.SendQueue {
+		c.appendLocked(f)
+		c.qMu.Unlock()
 		return true
-	default:
-		if c.closing.CompareAndSwap(false, true) {
-			c.s.slowClosed.Add(1)
-			c.s.log.Warn("closing slow websocket consumer: its send queue is full", "socket", c.id,
-				"remote", c.remote, "send_queue", c.s.cfg.SendQueue)
-			c.goBackground(func() { c.sendClose(websocket.ClosePolicyViolation, "Slow consumer: the send queue is full.") })
-		}
-		return false
 	}
+	c.qMu.Unlock()
+	if c.closing.CompareAndSwap(false, true) {
+		c.s.slowClosed.Add(1)
+		c.s.log.Warn("closing slow websocket consumer: its send queue is full", "socket", c.id,
+			"remote", c.remote, "send_queue", c.s.cfg.SendQueue)
+		c.goBackground(func() { c.sendClose(websocket.ClosePolicyViolation, "Slow consumer: the send queue is full.") })
+	}
+	return false
 }
 
 // closeWith sends a close frame with code and reason (once) and gives the client closeGrace to answer.
@@ -203,6 +272,20 @@ func (c *conn) goBackground(f func()) {
 	}()
 }
 
+// goInline runs f on the calling goroutine (a timer's), counted like a background one, unless the socket has
+// finished.
+func (c *conn) goInline(f func()) {
+	c.bgMu.Lock()
+	if c.finished {
+		c.bgMu.Unlock()
+		return
+	}
+	c.bg.Add(1)
+	c.bgMu.Unlock()
+	defer c.bg.Done()
+	f()
+}
+
 func (c *conn) sendClose(code int, reason string) {
 	msg := websocket.FormatCloseMessage(code, reason)
 	if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.s.cfg.WriteTimeout)); err != nil {
@@ -216,6 +299,7 @@ func (c *conn) sendClose(code int, reason string) {
 func (c *conn) stop() {
 	c.stopOnce.Do(func() {
 		close(c.done)
+		c.ping.Stop()
 		// fasthttp's hijacked connection ignores Close (it closes the connection itself once serveConn
 		// returns); close the real one so that a blocked read or write returns now.
 		nc := c.ws.NetConn()

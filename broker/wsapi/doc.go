@@ -65,8 +65,10 @@
 //
 // # Connections
 //
-// Each socket has a reader goroutine (frames are answered one at a time, in order) and a writer goroutine
-// (frames and pings). Frames larger than Config.MaxFrameSize close the socket with 1009; a socket silent for
-// two ping intervals is closed; writes are bounded by WriteTimeout. Shutdown closes every socket, from both
-// listeners, with 1001 "Server shutting down.".
+// Each socket has one long-lived goroutine, its reader (frames are answered one at a time, in order). A
+// writer goroutine runs only while frames wait in the socket's send queue, pings are sent from a timer, and
+// write buffers come from a pool while a frame is written, so an idle socket holds its read buffer, its
+// reader's stack and a few small structs. Frames larger than Config.MaxFrameSize close the socket with 1009; a
+// socket silent for two ping intervals is closed; writes are bounded by WriteTimeout. Shutdown closes every
+// socket, from both listeners, with 1001 "Server shutting down.".
 package wsapi

@@ -94,20 +94,27 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		ReadBufferSize:   cfg.ReadBufferSize,
 		WriteBufferSize:  cfg.WriteBufferSize,
-		CheckOrigin:      s.checkOrigin,
+		// A socket takes a write buffer from the pool for each frame it writes and gives it back after, so an
+		// idle socket holds none.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     s.checkOrigin,
 		Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
 			writeHTTPError(ctx, status, reason.Error())
 		},
 	}
 	s.srv = &fasthttp.Server{
-		Handler:               s.serveHTTP,
-		Name:                  "zedge",
-		NoDefaultContentType:  true,
-		ReadTimeout:           cfg.HandshakeTimeout,
-		WriteTimeout:          cfg.HandshakeTimeout,
-		IdleTimeout:           cfg.HandshakeTimeout,
-		ReadBufferSize:        8192,
-		MaxRequestBodySize:    4096,
+		Handler:              s.serveHTTP,
+		Name:                 "zedge",
+		NoDefaultContentType: true,
+		ReadTimeout:          cfg.HandshakeTimeout,
+		WriteTimeout:         cfg.HandshakeTimeout,
+		IdleTimeout:          cfg.HandshakeTimeout,
+		ReadBufferSize:       8192,
+		MaxRequestBodySize:   4096,
+		// Hands a socket the bare connection when the upgrade request left nothing unread in fasthttp's read
+		// buffer (the usual case: a client waits for the 101), instead of keeping that 8 KiB buffer under
+		// the socket's own for its whole life.
+		ReduceMemoryUsage:     true,
 		CloseOnShutdown:       true,
 		NoDefaultServerHeader: false,
 		Logger:                fasthttpLogger{s.log},
