@@ -17,15 +17,17 @@ import (
 // closeGrace is how long a socket we close waits for the client's close frame before it is cut.
 const closeGrace = 2 * time.Second
 
-// outFrame is one frame waiting to be written.
+// outFrame is one frame waiting to be written, or a request frame waiting to be handled (its answer is
+// written in its place).
 type outFrame struct {
-	binary bool
-	data   []byte
+	binary  bool
+	request bool
+	data    []byte
 }
 
-// conn is one socket. Its one long-lived goroutine is the reader (serveConn): it reads a frame, runs it and
-// queues the answer, so answers keep request order. A writer goroutine exists only while frames wait in the
-// queue, and pings are sent from a timer: an idle socket costs one goroutine, its read buffer and this struct
+// conn is one socket. Its one long-lived goroutine is the reader (serveConn): it reads frames and queues them;
+// a writer goroutine, which exists only while frames wait in the queue, handles each request frame in turn and
+// writes its answer, so answers keep request order, and writes pushed notifications in their place; and pings are sent from a timer: an idle socket costs one goroutine, its read buffer and this struct
 // (no write buffer either: those come from a pool while a frame is written). Notifications are queued without
 // blocking; a full queue closes the socket as a slow consumer.
 type conn struct {
@@ -131,15 +133,17 @@ func (c *conn) readLoop() {
 		_ = ws.SetReadDeadline(c.readDeadline())
 		c.s.framesIn.Add(1)
 		binary := mt == websocket.BinaryMessage
-		frame := c.s.handleFrame(c, data, binary)
-		if !c.enqueueAnswer(outFrame{binary: binary, data: frame}) {
+		// The writer handles the frame: the deep calls of an action grow the stack of a goroutine that ends
+		// when the queue drains, not the stack of this one, which idles for the socket's life.
+		if !c.enqueueAnswer(outFrame{binary: binary, request: true, data: data}) {
 			return
 		}
 	}
 }
 
-// enqueueAnswer queues the answer to a request, waiting while the queue is full (the client is not reading;
-// its own requests wait with it). It returns false when the socket has finished.
+// enqueueAnswer queues a request frame, to be handled and answered in queue order, waiting while the queue is
+// full (the client is not reading; its own requests wait with it). It returns false when the socket has
+// finished.
 func (c *conn) enqueueAnswer(f outFrame) bool {
 	for {
 		c.qMu.Lock()
@@ -193,6 +197,12 @@ func (c *conn) writeQueued() {
 		case <-c.done:
 			return // writing stays set: nothing more is written to a finished socket
 		default:
+		}
+		if f.request {
+			if c.closing.Load() {
+				continue // closing: answer nothing more
+			}
+			f.data = c.s.handleFrame(c, f.data, f.binary)
 		}
 		mt := websocket.TextMessage
 		if f.binary {

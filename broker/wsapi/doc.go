@@ -71,4 +71,11 @@
 // reader's stack and a few small structs. Frames larger than Config.MaxFrameSize close the socket with 1009; a
 // socket silent for two ping intervals is closed; writes are bounded by WriteTimeout. Shutdown closes every
 // socket, from both listeners, with 1001 "Server shutting down.".
+//
+// Measured on 2 cores (2026-11-22), an idle subscribed socket cost 45.8 KB of Go heap and stacks
+// (BenchmarkIdleSocket) and 46.7 KiB of server RSS (zedge-bench ws-idle, 1000 sockets) with a writer goroutine,
+// a 256-frame channel, its own 4 KiB read and write buffers and fasthttp's 8 KiB reader kept under it; with one
+// goroutine, a queue grown on demand, pooled write buffers, fasthttp's ReduceMemoryUsage and a 1 KiB read
+// buffer it costs 9.5–11 KB (about 14 KiB live heap and stacks in zedge on Badger) and 29 KiB RSS, most of the
+// RSS being connection-storm garbage not yet collected.
 package wsapi
