@@ -1,9 +1,11 @@
 package wsapi
 
 import (
-	"github.com/zedge-io/zedge/internal/jsonw"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/zedge-io/zedge/internal/jsonw"
 
 	"github.com/zedge-io/zedge/broker"
 )
@@ -57,22 +59,21 @@ func (g *registry) removeLocked(ss *socketSub) {
 	}
 }
 
-// without returns list less ss, in a new slice (readers may still hold the old one).
+// without removes ss from list in place, keeping the order, and returns the shorter list. Every reader of the
+// registry's lists holds the registry's lock while it uses them, so no copy is needed: copying made closing n
+// sockets subscribed to one queue allocate O(n²) bytes (4 MB of garbage for 1000 sockets).
 func without(list []*socketSub, ss *socketSub) []*socketSub {
-	out := make([]*socketSub, 0, len(list))
-	for _, x := range list {
-		if x != ss {
-			out = append(out, x)
-		}
+	if i := slices.Index(list, ss); i >= 0 {
+		return slices.Delete(list, i, i+1)
 	}
-	return out
+	return list
 }
 
 // dropConn forgets a finished socket's subscriptions and deletes them from the store: subscriptions die with
 // their socket.
 func (g *registry) dropConn(c *conn, s *Server) {
 	g.mu.Lock()
-	subs := g.byConn[c]
+	subs := slices.Clone(g.byConn[c]) // removeLocked shortens the socket's list in place; subs is used after
 	for _, ss := range subs {
 		g.removeLocked(ss)
 	}
@@ -176,7 +177,8 @@ func (s *Server) SubscriptionChanged(ev broker.SubscriptionEvent) {
 	case broker.SubscriptionsPurged:
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		for _, ss := range g.byQueue[queueKey{ev.Project, ev.Subscription.Queue}] {
+		// A copy: removeLocked shortens the queue's list in place.
+		for _, ss := range slices.Clone(g.byQueue[queueKey{ev.Project, ev.Subscription.Queue}]) {
 			g.removeLocked(ss)
 		}
 	}
