@@ -35,5 +35,8 @@
 // Times are unix nanoseconds taken from the callers' now. A message, claim or subscription is gone once now >=
 // its expiry. Expired messages are dropped from memory lazily by the operations on their queue and by a reaper
 // goroutine; the reaper's clock is the latest now seen by any call (so tests with a fake clock are not reaped by
-// the wall clock), or at least the wall clock when the backend's storage itself expires data by wall time.
+// the wall clock), or at least the wall clock when the backend's storage itself expires data by wall time. With
+// Options.DeleteExpired the reaper also writes a delete record for each message that expired (badgerstore: so
+// that compactions reclaim its disk promptly). Expiries are counted (ExpiredMessages) and reported per queue to
+// an optional observer (metrics per queue class).
 package engine
