@@ -91,4 +91,48 @@ func TestFramesPipelinedWithUpgrade(t *testing.T) {
 			t.Errorf("answer for %s: %s", q, answer)
 		}
 	}
+	// It reads through fasthttp's buffered reader, so it is served inside the hijack callback.
+	if n := e.srv.detached.Load(); n != 0 {
+		t.Errorf("a socket with pipelined frames was detached")
+	}
+}
+
+// A socket of the own listener that reads the bare connection is served apart from fasthttp's hijack goroutine
+// (its request context given back); one reading through fasthttp's buffered reader is not (see
+// TestFramesPipelinedWithUpgrade, where the race detector also guards it: that reader reads through the
+// request context).
+func TestDetachOnlyBareSockets(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial()
+	c.mustDo(201, "queue_create", map[string]any{"queue_name": "d"})
+	if n := e.srv.detached.Load(); n != 1 {
+		t.Fatalf("a plain socket was not detached (%d)", n)
+	}
+}
+
+type fakeHijack struct {
+	net.Conn
+	r io.Reader
+}
+
+func TestHijackedBare(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	for _, tc := range []struct {
+		name string
+		nc   net.Conn
+		want bool
+	}{
+		{"reads the embedded conn", &fakeHijack{Conn: a, r: a}, true},
+		{"reads another conn", &fakeHijack{Conn: a, r: b}, false},
+		{"reads a buffered reader", &fakeHijack{Conn: a, r: bufio.NewReader(a)}, false},
+		{"no reader", &fakeHijack{Conn: a}, false},
+		{"nil", (*fakeHijack)(nil), false},
+		{"another type", a, false},
+	} {
+		if got := hijackedBare(tc.nc); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

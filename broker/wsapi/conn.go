@@ -94,6 +94,9 @@ func (s *Server) serveConn(ws *websocket.Conn, remote string) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	// Closes a connection of the own listener, which fasthttp leaves to the socket; on a server that closes
+	// hijacked connections itself this Close does nothing.
+	_ = ws.Close()
 	s.log.Debug("socket closed", "socket", id, "remote", remote)
 }
 

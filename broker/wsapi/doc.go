@@ -74,8 +74,10 @@
 //
 // Measured on 2 cores (2026-11-22), an idle subscribed socket cost 45.8 KB of Go heap and stacks
 // (BenchmarkIdleSocket) and 46.7 KiB of server RSS (zedge-bench ws-idle, 1000 sockets) with a writer goroutine,
-// a 256-frame channel, its own 4 KiB read and write buffers and fasthttp's 8 KiB reader kept under it; with one
-// goroutine, a queue grown on demand, pooled write buffers, fasthttp's ReduceMemoryUsage and a 1 KiB read
-// buffer it costs 9.5–11 KB (about 14 KiB live heap and stacks in zedge on Badger) and 29 KiB RSS, most of the
-// RSS being connection-storm garbage not yet collected.
+// a 256-frame channel, its own 4 KiB read and write buffers, fasthttp's 8 KiB reader kept under it and the
+// request context held by fasthttp's hijack goroutine. With one goroutine (4 KiB of stack), a queue grown on
+// demand, pooled write buffers, fasthttp's ReduceMemoryUsage and KeepHijackedConns (the socket served apart
+// from the hijack goroutine when it reads the bare connection) and a 1 KiB read buffer it costs 6.9–8.1 KB
+// (8–14 KiB live in zedge on Badger) and 23.3 KiB RSS, the rest of the RSS being connection-storm garbage not
+// yet collected.
 package wsapi

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,7 @@ type Server struct {
 	authExpired  atomic.Uint64
 	framesIn     atomic.Uint64
 	framesPushed atomic.Uint64
+	detached     atomic.Uint64 // sockets served apart from fasthttp's hijack goroutine (see upgrade)
 }
 
 // New builds the server (not yet listening) and registers it as an observer of svc.
@@ -114,7 +116,10 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		// Hands a socket the bare connection when the upgrade request left nothing unread in fasthttp's read
 		// buffer (the usual case: a client waits for the 101), instead of keeping that 8 KiB buffer under
 		// the socket's own for its whole life.
-		ReduceMemoryUsage:     true,
+		ReduceMemoryUsage: true,
+		// Sockets own their connections (see upgrade): fasthttp neither closes them when the hijack callback
+		// returns nor recycles them; serveConn closes each when its socket ends.
+		KeepHijackedConns:     true,
 		CloseOnShutdown:       true,
 		NoDefaultServerHeader: false,
 		Logger:                fasthttpLogger{s.log},
@@ -125,7 +130,9 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 
 // Handler is the upgrade handler, for mounting on another fasthttp server (zedge mounts it at /v2/ws on the
 // REST port). Sockets upgraded through it belong to this Server: Shutdown closes them too.
-func (s *Server) Handler() fasthttp.RequestHandler { return s.upgrade }
+func (s *Server) Handler() fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) { s.upgrade(ctx, false) }
+}
 
 // serveHTTP is the own listener: upgrades at Config.Path, 404 elsewhere.
 func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
@@ -133,12 +140,20 @@ func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
 		writeHTTPError(ctx, fasthttp.StatusNotFound, "Not found: the websocket endpoint is "+s.cfg.Path)
 		return
 	}
-	s.upgrade(ctx)
+	s.upgrade(ctx, true)
 }
 
 // upgrade turns a request into a socket. Everything kept from the request is copied first: the upgrade
 // callback runs after this handler has returned and fasthttp has recycled the request.
-func (s *Server) upgrade(ctx *fasthttp.RequestCtx) {
+//
+// own is set on the own listener, whose fasthttp server keeps hijacked connections (KeepHijackedConns). There
+// a socket holding the bare connection runs on a goroutine of its own and fasthttp's hijack goroutine returns
+// at once, giving back the request context (about 2.5 KiB with the parsed request) that it would otherwise
+// hold for the socket's life. A socket that reads through fasthttp's buffered reader (the client sent bytes
+// right behind the upgrade request) must be served inside the callback: that reader reads through the request
+// context. So must every socket of a server that closes hijacked connections when the callback returns (the
+// REST server, which mounts Handler).
+func (s *Server) upgrade(ctx *fasthttp.RequestCtx, own bool) {
 	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) {
 		ctx.Response.Header.Set("Upgrade", "websocket")
 		writeHTTPError(ctx, fasthttp.StatusUpgradeRequired,
@@ -153,7 +168,14 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	remote := ctx.RemoteAddr().String()
-	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) { s.serveConn(ws, remote) })
+	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
+		if own && hijackedBare(ws.NetConn()) {
+			s.detached.Add(1)
+			go s.serveConn(ws, remote)
+			return
+		}
+		s.serveConn(ws, remote)
+	})
 	if err != nil {
 		s.log.Debug("websocket upgrade refused", "remote", remote, "err", err)
 	}
@@ -170,6 +192,25 @@ func (s *Server) checkOrigin(ctx *fasthttp.RequestCtx) bool {
 		}
 	}
 	return false
+}
+
+// hijackedBare reports whether a connection hijacked from fasthttp reads straight from the network connection
+// rather than through fasthttp's buffered reader. fasthttp (v1.74) does not say; its hijackConn reads from its
+// field r, which is the embedded Conn itself when the server dropped its reader (ReduceMemoryUsage, nothing
+// buffered). Anything else — another type, other fields, a buffered reader — answers false, which is always
+// safe: the socket is then served inside the hijack callback.
+func hijackedBare(nc net.Conn) bool {
+	v := reflect.ValueOf(nc)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	r, embedded := v.Elem().FieldByName("r"), v.Elem().FieldByName("Conn")
+	if !r.IsValid() || !embedded.IsValid() || r.Kind() != reflect.Interface || embedded.Kind() != reflect.Interface ||
+		r.IsNil() || embedded.IsNil() {
+		return false
+	}
+	r, embedded = r.Elem(), embedded.Elem()
+	return r.Kind() == reflect.Pointer && r.Type() == embedded.Type() && r.Pointer() == embedded.Pointer()
 }
 
 // writeHTTPError answers a request that did not become a socket: {"error": text}.
