@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net"
 	"strings"
@@ -134,5 +135,20 @@ func TestHijackedBare(t *testing.T) {
 		if got := hijackedBare(tc.nc); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// An answer is built in one allocation: its buffer is sized for the envelope, the echoed request and the reply.
+func TestEncodeAllocatesOnce(t *testing.T) {
+	e := newEnv(t)
+	r := &request{actionRaw: json.RawMessage(`"subscription_create"`), headersRaw: json.RawMessage(`{"Client-ID": "x"}`),
+		bodyRaw: json.RawMessage(`{"queue_name": "q"}`)}
+	rep := reply{status: 201, body: []byte(`{"subscription_id": "5f3b", "message": "Subscription q created."}`)}
+	var out []byte
+	if n := testing.AllocsPerRun(100, func() { out = e.srv.encode(r, rep, false) }); n != 1 {
+		t.Errorf("encode: %v allocations, want 1", n)
+	}
+	if !json.Valid(out) || !bytes.HasSuffix(out, []byte(`"headers": {"status": 201}}`)) {
+		t.Errorf("answer %s", out)
 	}
 }

@@ -53,8 +53,14 @@ var emptyRequest = &request{actionRaw: rawNull, headersRaw: rawEmptyObj, bodyRaw
 // encode writes the response envelope:
 //
 //	{"request": {"action", "body", "headers", "api": "v2"}, "body": ..., "headers": {"status": N}}
+//
+// answerFraming bounds the bytes of an answer around the echoed request and the reply body.
+const answerFraming = len(`{"request": {"action": , "body": , "headers": , "api": "v2"}, "body": `+
+	`, "headers": {"status": }}`) + 3
+
 func (s *Server) encode(r *request, rep reply, binary bool) []byte {
-	b := make([]byte, 0, 96+len(r.actionRaw)+len(r.bodyRaw)+len(r.headersRaw)+len(rep.body))
+	// answerFraming is the envelope's own bytes (about 100): with less the buffer grows once per answer.
+	b := make([]byte, 0, answerFraming+len(r.actionRaw)+len(r.bodyRaw)+len(r.headersRaw)+len(rep.body))
 	b = append(b, `{"request": {"action": `...)
 	b = append(b, r.actionRaw...)
 	b = append(b, `, "body": `...)
