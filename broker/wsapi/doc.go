@@ -77,7 +77,7 @@
 // a 256-frame channel, its own 4 KiB read and write buffers, fasthttp's 8 KiB reader kept under it and the
 // request context held by fasthttp's hijack goroutine. With one goroutine (4 KiB of stack), a queue grown on
 // demand, pooled write buffers, fasthttp's ReduceMemoryUsage and KeepHijackedConns (the socket served apart
-// from the hijack goroutine when it reads the bare connection) and a 1 KiB read buffer it costs 6.9–8.1 KB
-// (8–14 KiB live in zedge on Badger) and 23.3 KiB RSS, the rest of the RSS being connection-storm garbage not
-// yet collected.
+// from the hijack goroutine when it reads the bare connection) and a 1 KiB read buffer it costs 6.5–8.1 KB
+// (8–14 KiB live in zedge on Badger) and 22.5–23.3 KiB RSS, the rest of the RSS being connection-storm garbage
+// not yet collected.
 package wsapi
