@@ -230,10 +230,11 @@ func run(args []string) error {
 	if cfg.Store == storeRedis && !*loadMode {
 		// The MQTT workloads measure the bridge, the same on any store: -store redis leaves them out, so that
 		// make bench with BENCH_ARGS='-workloads mqtt-qos1' still runs (and skips the Redis pass). The soak
-		// measures the Badger store's disk and memory, so it is left out too.
+		// measures the Badger store's disk and memory, so it is left out too, and ws-idle measures the websocket
+		// transport, the same on any store.
 		var httpOnly []string
 		for _, w := range cfg.Workloads {
-			if _, isMQTT := mqttWorkloads[w]; !isMQTT && w != workloadSoak {
+			if _, isMQTT := mqttWorkloads[w]; !isMQTT && w != workloadSoak && w != workloadWSIdle {
 				httpOnly = append(httpOnly, w)
 			}
 		}
