@@ -20,6 +20,13 @@ import (
 func holdFirstPost(t *testing.T, opts ...envOption) (*env, *gatedStore) {
 	g := &gatedStore{entered: make(chan struct{}, 100), gate: make(chan struct{})}
 	e := newEnvOver(t, func(s store.Store) store.Store { g.Store = s; return g }, opts...)
+	t.Cleanup(func() { // a failing test must not leave the bridge's publishers held (Close would wait)
+		select {
+		case <-g.gate:
+		default:
+			close(g.gate)
+		}
+	})
 	return e, g
 }
 

@@ -36,6 +36,8 @@ type commandState struct {
 	queue   []*deliverer
 	stopped bool
 	workers sync.WaitGroup
+	// finishing counts acknowledgements being applied off the workers (run).
+	finishing sync.WaitGroup
 }
 
 type queueKey struct{ project, queue string }
@@ -60,11 +62,24 @@ type deliverer struct {
 	outstanding map[string]pending // message id → the claim it was delivered under
 	timer       *time.Timer
 	retry       time.Duration
+	// drained: the last claim found no more unclaimed commands, so a fresh command is the oldest one waiting
+	// and may go out ahead of its claim without overtaking older ones.
+	drained bool
+	// claimedAt is when the last claim returned: a command posted before it may have been claimed (and
+	// delivered, and even acknowledged) already, so only commands posted after it go out ahead of a claim.
+	claimedAt time.Time
 }
 
 type pending struct {
-	claimID string
+	claimID string    // "" for a command delivered ahead of its claim, until a claim covers it
 	expires time.Time // by the local clock, no earlier than the store's claim expiry
+	// acked holds an acknowledgement that arrived before the claim covered the command; the claim applies it.
+	acked *ackNote
+}
+
+type ackNote struct {
+	via   string
+	reply []byte
 }
 
 func (c *commandState) init(b *Bridge) {
@@ -87,6 +102,7 @@ func (c *commandState) stop() {
 	c.cond.Broadcast()
 	c.queueMu.Unlock()
 	c.workers.Wait()
+	c.finishing.Wait()
 	c.mu.Lock()
 	for _, d := range c.byQueue {
 		d.mu.Lock()
@@ -99,7 +115,7 @@ func (c *commandState) stop() {
 }
 
 // MessagesPosted implements broker.Observer: a post to a command queue wakes its deliverer, if its device is
-// connected. It never blocks.
+// connected. It never blocks; it may hand the commands to the device at once (deliverEarly).
 func (b *Bridge) MessagesPosted(ev broker.PostEvent) {
 	if b.isClosing() {
 		return
@@ -110,9 +126,50 @@ func (b *Bridge) MessagesPosted(ev broker.PostEvent) {
 	c := &b.cmd
 	c.mu.Lock()
 	d := c.byQueue[queueKey{ev.Project, ev.Queue}]
+	ready := d != nil && len(d.clients) > 0
 	c.mu.Unlock()
 	if d != nil {
+		if ready {
+			c.deliverEarly(d, ev.Messages)
+		}
 		c.schedule(d)
+	}
+}
+
+// deliverEarly publishes commands just posted, before they are claimed, when the queue holds nothing older
+// unclaimed (drained) and the window has room: the post is already durable, so the device gets them one
+// store write (the claim's fsync) and one worker hand-off sooner. The claim the deliverer makes next covers
+// them (they are the oldest unclaimed messages) and does not publish them again; an acknowledgement that
+// arrives before that claim is applied by it. A command the claim does not cover (another consumer claimed
+// it first) lapses after claim_ttl like an unacknowledged delivery. A command left out (no room, a delay)
+// marks the queue not drained, so that it goes out in order, by claim. Publishing only copies the packet
+// into the connection's queue (InjectPacket), so the poster is not held up.
+func (c *commandState) deliverEarly(d *deliverer, msgs []broker.Message) {
+	b := c.b
+	window := b.cfg.Commands.Window
+	now := time.Now()
+	var early []broker.Message
+	d.mu.Lock()
+	for _, m := range msgs {
+		if !m.Created.After(d.claimedAt) {
+			continue // a claim may have seen it (and delivered it, and seen it acknowledged): claims deliver it
+		}
+		if !d.drained || len(d.outstanding) >= window || !m.DelayUntil.IsZero() {
+			d.drained = false
+			continue
+		}
+		if _, ok := d.outstanding[m.ID]; ok {
+			continue
+		}
+		if d.outstanding == nil {
+			d.outstanding = make(map[string]pending, window)
+		}
+		d.outstanding[m.ID] = pending{expires: now.Add(b.cfg.Commands.ClaimTTL)}
+		early = append(early, m)
+	}
+	d.mu.Unlock()
+	for _, m := range early {
+		c.publish(d, m)
 	}
 }
 
@@ -267,8 +324,9 @@ func (c *commandState) work() {
 }
 
 // run delivers what fits in d's window: it forgets deliveries whose claim has expired (the store hands those
-// messages out again), claims up to the free room on the device's behalf and publishes each claimed message.
-// It then arms a timer for the earliest claim expiry.
+// messages out again), claims up to the free room on the device's behalf and publishes each claimed message
+// (but those already delivered early, see deliverEarly, which the claim now covers). It then arms a timer for
+// the earliest claim expiry.
 func (c *commandState) run(d *deliverer) {
 	b := c.b
 	c.mu.Lock()
@@ -282,41 +340,72 @@ func (c *commandState) run(d *deliverer) {
 			delete(d.outstanding, id)
 		}
 	}
+	unclaimed := 0
+	for _, p := range d.outstanding {
+		if p.claimID == "" {
+			unclaimed++
+		}
+	}
 	room := b.cfg.Commands.Window - len(d.outstanding)
 	d.mu.Unlock()
 
 	ttl, grace := int(b.cfg.Commands.ClaimTTL/time.Second), int(b.cfg.Commands.ClaimGrace/time.Second)
 	maxClaim := b.svc.Limits().MaxMessagesPerClaimOrPop
-	for ready && room > 0 && !b.isClosing() {
-		limit := min(room, maxClaim)
+	for ready && room+unclaimed > 0 && !b.isClosing() {
+		limit := min(room+unclaimed, maxClaim)
 		claim, msgs, err := b.svc.CreateClaim(b.ctx, d.key.project, d.key.queue,
 			broker.ClaimOptions{TTL: &ttl, Grace: &grace, Limit: limit})
 		if err != nil {
 			b.count(cClaimErrors)
 			b.log.Warn("command claim failed", "project", d.key.project, "queue", d.key.queue, "error", err)
 			d.mu.Lock()
+			d.claimedAt = time.Now() // it may have claimed in the store nonetheless
+			d.drained = false
 			d.retry = min(max(2*d.retry, time.Second), 30*time.Second)
 			c.armLocked(d, time.Now().Add(d.retry))
 			d.mu.Unlock()
 			return
 		}
-		if len(msgs) == 0 {
-			break
-		}
 		expires := time.Now().Add(claim.Expires.Sub(claim.Updated))
+		var publish []broker.Message
+		var acks []ackedCommand
 		d.mu.Lock()
 		d.retry = 0
+		d.claimedAt = time.Now()
+		d.drained = len(msgs) < limit
 		if d.outstanding == nil {
 			d.outstanding = make(map[string]pending, len(msgs))
 		}
 		for _, m := range msgs {
-			d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
+			p, known := d.outstanding[m.ID]
+			switch {
+			case known && p.claimID == "" && p.acked != nil:
+				// Acknowledged ahead of its claim: delete it under this claim now.
+				delete(d.outstanding, m.ID)
+				acks = append(acks, ackedCommand{id: m.ID, claimID: claim.ID, note: *p.acked})
+				unclaimed--
+			case known && p.claimID == "":
+				d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
+				unclaimed--
+			default:
+				d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
+				publish = append(publish, m)
+			}
 		}
 		d.mu.Unlock()
-		for _, m := range msgs {
+		for _, m := range publish {
 			c.publish(d, m)
 		}
-		room -= len(msgs)
+		for _, a := range acks {
+			// Not on this worker: a delete and a result post are two store writes that would hold up the
+			// deliveries of other devices. Their number is bounded by the windows.
+			c.finishing.Add(1)
+			go func() {
+				defer c.finishing.Done()
+				c.finish(d.key.project, d.route, a.id, a.claimID, true, a.note.via, a.note.reply)
+			}()
+		}
+		room -= len(publish)
 		if len(msgs) < limit {
 			break
 		}
@@ -332,6 +421,11 @@ func (c *commandState) run(d *deliverer) {
 		c.armLocked(d, next)
 	}
 	d.mu.Unlock()
+}
+
+type ackedCommand struct {
+	id, claimID string
+	note        ackNote
 }
 
 // armLocked sets d's timer to run it at t. Called with d.mu held.
@@ -397,8 +491,12 @@ func (c *commandState) puback(cl *mqtt.Client, packetID uint16) {
 // ack deletes an acknowledged command under the claim it was delivered with (without a claim when the bridge
 // no longer holds one, which succeeds once the claim has expired), posts a status record to the rule's
 // results queue, and wakes the deliverer for the room freed.
+//
+// A command delivered ahead of its claim (deliverEarly) is deleted at once without a claim, which succeeds
+// while it is still unclaimed: the acknowledgement need not wait for the claim's store write. If it is claimed
+// by then (by the deliverer's claim, or by another consumer), the acknowledgement is kept for the deliverer's
+// claim to apply; a command another consumer holds is left to it.
 func (c *commandState) ack(project string, route CommandRoute, id, via string, reply []byte) {
-	b := c.b
 	c.mu.Lock()
 	d := c.byQueue[queueKey{project, route.Queue}]
 	c.mu.Unlock()
@@ -406,20 +504,70 @@ func (c *commandState) ack(project string, route CommandRoute, id, via string, r
 	var had bool
 	if d != nil {
 		d.mu.Lock()
-		if p, had = d.outstanding[id]; had {
+		p, had = d.outstanding[id]
+		if had && p.claimID == "" {
+			d.mu.Unlock()
+			if c.ackUnclaimed(d, project, route, id, via, reply) {
+				c.schedule(d)
+				return
+			}
+			d.mu.Lock()
+			p, had = d.outstanding[id] // the deliverer's claim covers it now
+		}
+		if had {
 			delete(d.outstanding, id)
 		}
 		d.mu.Unlock()
 	}
-	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, p.claimID)
+	c.finish(project, route, id, p.claimID, had, via, reply)
+	if d != nil {
+		c.schedule(d)
+	}
+}
+
+// ackUnclaimed applies the acknowledgement of a command delivered ahead of its claim. It reports false when
+// the deliverer's claim covered the command meanwhile (the caller deletes it under that claim).
+func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandRoute, id, via string, reply []byte) bool {
+	b := c.b
+	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, "")
+	d.mu.Lock()
+	p, had := d.outstanding[id]
+	switch {
+	case err == nil:
+		// Deleted while unclaimed: no claim can cover it any more.
+		if had {
+			delete(d.outstanding, id)
+		}
+		d.mu.Unlock()
+		b.count(cCommandsAcked)
+		c.postResult(project, route, id, via, reply)
+		return true
+	case had && p.claimID == "":
+		// Claimed, and this deliverer's claim has not returned yet (or another consumer holds it): the claim,
+		// if it covers the command, applies the acknowledgement.
+		if p.acked == nil {
+			p.acked = &ackNote{via: via, reply: append([]byte(nil), reply...)}
+			d.outstanding[id] = p
+		}
+		d.mu.Unlock()
+		return true
+	case had:
+		d.mu.Unlock()
+		return false
+	}
+	d.mu.Unlock()
+	return true // the delivery lapsed meanwhile; a later claim delivers it again
+}
+
+// finish deletes an acknowledged command (under claimID) and records its status.
+func (c *commandState) finish(project string, route CommandRoute, id, claimID string, had bool, via string, reply []byte) {
+	b := c.b
+	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, claimID)
 	if err != nil {
 		b.log.Debug("command acknowledgement not applied", "queue", route.Queue, "id", id, "via", via, "error", err)
 	} else if had || via == ViaReply {
 		b.count(cCommandsAcked)
 		c.postResult(project, route, id, via, reply)
-	}
-	if d != nil {
-		c.schedule(d)
 	}
 }
 
