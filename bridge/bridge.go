@@ -38,10 +38,7 @@ type Bridge struct {
 	counters counters
 
 	ingestSlots chan struct{}
-	batches     batches
-	ingestReqs  sync.Pool // *ingestReq
-	batchBufs   sync.Pool // *[]*ingestReq
-	msgBufs     sync.Pool // *[]broker.BodyMessage
+	bodies      sync.Pool // *[]byte envelopes
 
 	cmd commandState
 
@@ -102,10 +99,7 @@ func New(svc *broker.Service, cfg Config, verifier Verifier, log *slog.Logger, o
 	for _, o := range opts {
 		o(b)
 	}
-	b.ingestReqs.New = newIngestReq
-	b.batchBufs.New = func() any { s := make([]*ingestReq, 0, 8); return &s }
-	b.msgBufs.New = func() any { s := make([]broker.BodyMessage, 0, 8); return &s }
-	b.batches.m = make(map[queueKey]*batcher)
+	b.bodies.New = func() any { buf := make([]byte, 0, 512); return &buf }
 	b.srv = mqtt.New(&mqtt.Options{
 		Capabilities:             capabilities(cfg),
 		ClientNetReadBufferSize:  cfg.ReadBuffer,

@@ -150,9 +150,10 @@ func (b *Bridge) acquire(cl *mqtt.Client) bool {
 	}
 }
 
-// store posts one publish, wrapped in its envelope, to queue, batched with the publishes of other connections
-// waiting for the same queue (postBatched). A payload the Service would refuse as a body (not JSON, or JSON it
-// does not accept, such as an integer outside int64) is stored as base64 rather than lost.
+// store posts one publish, wrapped in its envelope, to queue (PostBodies: the Service checks the envelope as
+// it would a REST post's message, without a {"messages": [...]} wrapper to build and parse). A payload the
+// Service would refuse as a body (not JSON, or JSON it does not accept, such as an integer outside int64) is
+// stored as base64 rather than lost.
 func (b *Bridge) store(s *session, queue string, ttl int, pk packets.Packet, device string) error {
 	meta := Meta{Topic: pk.TopicName, Device: device, ReceivedAt: b.now(), ContentType: pk.Properties.ContentType}
 	if pk.Created > 0 && meta.ReceivedAt.Unix() > pk.Created+1 {
@@ -160,12 +161,11 @@ func (b *Bridge) store(s *session, queue string, ttl int, pk packets.Packet, dev
 		meta.ReceivedAt = time.Unix(pk.Created, 0)
 	}
 	asJSON := storableJSON(pk.Payload)
-	r := b.ingestReqs.Get().(*ingestReq)
-	defer b.ingestReqs.Put(r)
-	r.body = appendEnvelope(r.body[:0], pk.Payload, meta, asJSON)
-	r.msg = broker.BodyMessage{Body: r.body, TTL: ttl, ClientID: s.caller.ClientID}
-	err := b.postBatched(queueKey{s.caller.Project, queue}, r)
-	r.msg = broker.BodyMessage{}
+	bufp := b.bodies.Get().(*[]byte)
+	defer b.bodies.Put(bufp)
+	*bufp = appendEnvelope((*bufp)[:0], pk.Payload, meta, asJSON)
+	msg := [1]broker.BodyMessage{{Body: *bufp, TTL: ttl, ClientID: s.caller.ClientID}}
+	_, err := b.svc.PostBodies(b.ctx, s.caller.Project, queue, msg[:])
 	if err == nil && !asJSON && maybeJSON(pk.Payload) {
 		b.count(cIngestBinaryFallback)
 	}

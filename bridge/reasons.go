@@ -61,8 +61,6 @@ const (
 	cIngestRefused
 	cIngestBusy
 	cIngestBinaryFallback
-	cIngestPosts
-	cIngestSplit
 	cCommandsPosted
 	cCommandsDelivered
 	cCommandsAcked
@@ -84,8 +82,6 @@ var counterNames = [numCounters]string{
 	cIngestRefused:        "telemetry.refused",
 	cIngestBusy:           "telemetry.busy",
 	cIngestBinaryFallback: "telemetry.stored_as_base64",
-	cIngestPosts:          "telemetry.posts",
-	cIngestSplit:          "telemetry.batches_split",
 	cCommandsPosted:       "commands.posted_over_mqtt",
 	cCommandsDelivered:    "commands.delivered",
 	cCommandsAcked:        "commands.acked",
