@@ -33,6 +33,10 @@ type Config struct {
 	Prefill        int           // messages posted before claim/list workloads (0: a default per workload)
 	BodySize       int           // approximate bytes of each message body
 	Devices        int           // MQTT devices per MQTT workload (0: a default per workload)
+	// MQTTRate paces mqtt-qos1/mqtt-qos0 to this many publishes per second over all devices (0: each device
+	// publishes as fast as it can). A fixed rate makes server CPU per message comparable between runs, which
+	// closed-loop throughput on a shared machine does not: fixed costs per second spread over fewer messages.
+	MQTTRate int
 	// Store is badger (the default: one zedge on its own Badger directory) or redis (zedge on private Redis
 	// deployments, one per topology in Topologies).
 	Store       string
@@ -200,6 +204,7 @@ func run(args []string) error {
 	fs.Uint64Var(&cfg.MaxRequests, "max-requests", cfg.MaxRequests, "bound on recorded requests per workload")
 	fs.IntVar(&cfg.Prefill, "prefill", 0, "messages posted before claim/list workloads (0: default)")
 	fs.IntVar(&cfg.BodySize, "body-size", cfg.BodySize, "approximate bytes per message body")
+	fs.IntVar(&cfg.MQTTRate, "mqtt-rate", 0, "pace mqtt-qos1/mqtt-qos0 to this many publishes/s in all (0: closed loop, as fast as they go)")
 	fs.IntVar(&cfg.Devices, "devices", 0, "MQTT devices per MQTT workload (0: 1000, mqtt-cmd 100, mqtt-idle 1000 or 200 with -short)")
 	fs.StringVar(&cfg.Store, "store", cfg.Store, "badger, or redis: zedge on private redis-server deployments "+
 		"(workloads default to "+redisWorkloadSet+")")
@@ -259,6 +264,7 @@ func run(args []string) error {
 		lc.Warmup, lc.Duration, lc.MaxReqs = cfg.Warmup, cfg.Duration, cfg.MaxRequests
 		lc.Prefill, lc.BodySize, lc.Project = cfg.Prefill, cfg.BodySize, "bench"
 		lc.Devices = devicesFor(lc.Workload, cfg.Devices, cfg.Short)
+		mqttRate = cfg.MQTTRate
 		lc.Soak = cfg.Soak
 		if lc.Workload == workloadWSIdle {
 			lc.Devices = wsSocketsFor(cfg.Devices, cfg.Short)
@@ -410,7 +416,7 @@ func measure(cfg Config, self string, srvs []*child, storePIDs []int, workload, 
 		"-duration", cfg.Duration.String(), "-warmup", cfg.Warmup.String(),
 		"-max-requests", strconv.FormatUint(cfg.MaxRequests, 10), "-prefill", strconv.Itoa(prefill),
 		"-body-size", strconv.Itoa(cfg.BodySize), "-run", strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
-		"-mqtt", srv.mqtt, "-devices", strconv.Itoa(cfg.Devices), "-ws", srv.ws,
+		"-mqtt", srv.mqtt, "-devices", strconv.Itoa(cfg.Devices), "-ws", srv.ws, "-mqtt-rate", strconv.Itoa(cfg.MQTTRate),
 	}
 	if cfg.Short {
 		args = append(args, "-short")

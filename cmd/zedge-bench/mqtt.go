@@ -31,6 +31,10 @@ const (
 	commandRate = 1000
 )
 
+// mqttRate is -mqtt-rate in the load process: publishes per second over all devices of mqtt-qos1/mqtt-qos0
+// (0: closed loop).
+var mqttRate int
+
 // mqttWorkloads maps each MQTT workload to its load function.
 var mqttWorkloads = map[string]func(cfg loadConfig, out io.Writer) error{
 	workloadMQTTQoS1: func(cfg loadConfig, out io.Writer) error { return runTelemetry(cfg, out, 1) },
@@ -278,13 +282,27 @@ func runTelemetry(cfg loadConfig, out io.Writer, qos byte) error {
 	acked := make([]uint64, n)
 	failed := make([]uint64, n)
 	var wg sync.WaitGroup
+	// With -mqtt-rate each device publishes every interval, staggered; one that falls behind catches up
+	// without sleeping (the rate is then what the server sustains).
+	var interval time.Duration
+	if mqttRate > 0 {
+		interval = time.Duration(float64(n) / float64(mqttRate) * float64(time.Second))
+	}
+	begin := time.Now()
 	for i, c := range clients {
 		hists[i] = NewHistogram()
 		topic, payload := telemetryTopic(i), telemetryPayload(i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			next := begin.Add(interval * time.Duration(i) / time.Duration(n))
 			for !stop.Load() {
+				if interval > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					next = next.Add(interval)
+				}
 				start := time.Now()
 				err := waitToken(c.Publish(topic, qos, false, payload))
 				elapsed := time.Since(start)
