@@ -577,11 +577,11 @@ func (c *commandState) postResult(project string, route CommandRoute, id, via st
 	if rq == "" {
 		return
 	}
-	body := appendPostStart(make([]byte, 0, 256+len(reply)), 0)
-	body = AppendResult(body, id, route.Device, route.Queue, via, b.now(), reply)
-	body = append(body, postEnd...)
-	caller := broker.Caller{Project: project, ClientID: deviceClientID(project, route.Device)}
-	if _, err := b.svc.PostMessages(b.ctx, caller, rq, body, 0); err != nil {
+	bufp := b.bodies.Get().(*[]byte)
+	defer b.bodies.Put(bufp)
+	*bufp = AppendResult((*bufp)[:0], id, route.Device, route.Queue, via, b.now(), reply)
+	msg := [1]broker.BodyMessage{{Body: *bufp, ClientID: deviceClientID(project, route.Device)}}
+	if _, err := b.svc.PostBodies(b.ctx, project, rq, msg[:]); err != nil {
 		b.count(cResultErrors)
 		b.log.Warn("command result not stored", "queue", rq, "id", id, "error", err)
 	}
