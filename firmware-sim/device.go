@@ -306,13 +306,35 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // runSender samples at every telemetry tick into an outbox and publishes the outbox in order at QoS 1
 // whenever connected. After gen ends it only flushes, until the outbox is empty or live ends.
 func (d *device) runSender(gen, live context.Context, rng *rand.Rand) {
-	cfg := d.sim.cfg
-	var outbox []outItem
-	f := d.sim.telemetry
-	sleepCtx(gen, time.Duration(rng.Int64N(int64(cfg.TelemetryInterval))))
-	tick := time.NewTicker(cfg.TelemetryInterval)
+	runOutbox(gen, live, rng, outboxLoop[outItem]{
+		interval: d.sim.cfg.TelemetryInterval, retry: 50 * time.Millisecond, limit: d.sim.cfg.Firmware.OutboxLimit,
+		flow:   d.sim.telemetry,
+		sample: func() outItem { return d.sample() },
+		flush:  func(outbox []outItem) []outItem { return d.flush(live, outbox) },
+		dropped: func(it outItem) {
+			d.sim.errorf("%s: outbox full, oldest reading %s dropped", d.id, it.id)
+		},
+	})
+}
+
+// outboxLoop is what a device's send loop is made of (runOutbox).
+type outboxLoop[T any] struct {
+	interval, retry time.Duration // sampling interval; pause between flushes once gen has ended
+	limit           int           // outbox size; past it the oldest item is dropped, loudly
+	flow            *flow
+	sample          func() T
+	flush           func([]T) []T // sends what it can, oldest first; returns what is left
+	dropped         func(T)
+}
+
+// runOutbox samples at every tick (the first after a random offset within one interval, so that devices do
+// not report in step) into a bounded outbox and flushes it after each sample. After gen ends it only flushes,
+// until the outbox is empty or live ends: what was sampled is sent or counted, never forgotten.
+func runOutbox[T any](gen, live context.Context, rng *rand.Rand, l outboxLoop[T]) {
+	var outbox []T
+	sleepCtx(gen, time.Duration(rng.Int64N(int64(l.interval))))
+	tick := time.NewTicker(l.interval)
 	defer tick.Stop()
-	// The first sample goes out right after the random start offset, the next ones at every tick.
 	for first := true; gen.Err() == nil; first = false {
 		if !first {
 			select {
@@ -321,20 +343,19 @@ func (d *device) runSender(gen, live context.Context, rng *rand.Rand) {
 			case <-tick.C:
 			}
 		}
-		item := d.sample()
-		f.sent.Add(1)
-		outbox = append(outbox, item)
-		if len(outbox) > cfg.Firmware.OutboxLimit {
-			f.dropped.Add(1)
-			d.sim.errorf("%s: outbox full, oldest reading %s dropped", d.id, outbox[0].id)
+		outbox = append(outbox, l.sample())
+		l.flow.sent.Add(1)
+		if len(outbox) > l.limit {
+			l.flow.dropped.Add(1)
+			l.dropped(outbox[0])
 			outbox = outbox[1:]
 		}
-		outbox = d.flush(live, outbox)
+		outbox = l.flush(outbox)
 	}
 	for len(outbox) > 0 && live.Err() == nil {
-		outbox = d.flush(live, outbox)
+		outbox = l.flush(outbox)
 		if len(outbox) > 0 {
-			sleepCtx(live, 50*time.Millisecond)
+			sleepCtx(live, l.retry)
 		}
 	}
 }

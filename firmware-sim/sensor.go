@@ -26,36 +26,15 @@ type sensorDev struct {
 // a failed post keeps the readings for the next tick, a refused one counts them as rejected, loudly. After
 // gen ends it only flushes, until the outbox is empty or live ends.
 func (s *sensorDev) run(gen, live context.Context, rng *rand.Rand) {
-	cfg := s.sim.cfg
-	f := s.sim.readings
-	var outbox []sensors.Reading
-	sleepCtx(gen, time.Duration(rng.Int64N(int64(cfg.SensorInterval))))
-	tick := time.NewTicker(cfg.SensorInterval)
-	defer tick.Stop()
-	// The first sample goes out right after the random start offset, the next ones at every tick.
-	for first := true; gen.Err() == nil; first = false {
-		if !first {
-			select {
-			case <-gen.Done():
-				continue
-			case <-tick.C:
-			}
-		}
-		outbox = append(outbox, s.sample(rng))
-		f.sent.Add(1)
-		if len(outbox) > cfg.Firmware.OutboxLimit {
-			f.dropped.Add(1)
-			s.sim.errorf("%s: outbox full, oldest reading %s dropped", s.id, outbox[0].ID())
-			outbox = outbox[1:]
-		}
-		outbox = s.flush(live, outbox)
-	}
-	for len(outbox) > 0 && live.Err() == nil {
-		outbox = s.flush(live, outbox)
-		if len(outbox) > 0 {
-			sleepCtx(live, 100*time.Millisecond)
-		}
-	}
+	runOutbox(gen, live, rng, outboxLoop[sensors.Reading]{
+		interval: s.sim.cfg.SensorInterval, retry: 100 * time.Millisecond, limit: s.sim.cfg.Firmware.OutboxLimit,
+		flow:   s.sim.readings,
+		sample: func() sensors.Reading { return s.sample(rng) },
+		flush:  func(outbox []sensors.Reading) []sensors.Reading { return s.flush(live, outbox) },
+		dropped: func(r sensors.Reading) {
+			s.sim.errorf("%s: outbox full, oldest reading %s dropped", s.id, r.ID())
+		},
+	})
 }
 
 const sensorBatch = 20
