@@ -1,12 +1,12 @@
 package broker
 
 import (
-	"slices"
-
 	"encoding/json"
-	"github.com/zedge-io/zedge/internal/jsonw"
+	"slices"
+	"strconv"
 	"time"
 
+	"github.com/zedge-io/zedge/internal/jsonw"
 	"github.com/zedge-io/zedge/store"
 )
 
@@ -51,6 +51,39 @@ func (md Metadata) AppendJSON(b []byte) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// AppendSubscriptionJSON appends sub as Zaqar shows it, {"id", "source", "subscriber", "ttl", "age", "options",
+// "confirmed"}, with its age at now. Both transports write subscriptions with it.
+func AppendSubscriptionJSON(b []byte, sub *Subscription, now time.Time) []byte {
+	b = append(b, `{"id": `...)
+	b = jsonw.AppendString(b, sub.ID)
+	b = append(b, `, "source": `...)
+	b = jsonw.AppendString(b, sub.Queue)
+	b = append(b, `, "subscriber": `...)
+	b = jsonw.AppendString(b, sub.Subscriber)
+	b = append(b, `, "ttl": `...)
+	b = strconv.AppendInt(b, int64(sub.TTL/time.Second), 10)
+	b = append(b, `, "age": `...)
+	b = strconv.AppendInt(b, AgeSeconds(now, sub.Created), 10)
+	b = append(b, `, "options": `...)
+	if len(sub.Options) == 0 {
+		b = append(b, "{}"...)
+	} else {
+		b = append(b, sub.Options...)
+	}
+	b = append(b, `, "confirmed": `...)
+	b = strconv.AppendBool(b, sub.Confirmed)
+	return append(b, '}')
+}
+
+// AgeSeconds is the whole seconds from t to now, never negative (0 for a zero t): the "age" of Zaqar's
+// messages, claims and subscriptions.
+func AgeSeconds(now, t time.Time) int64 {
+	if t.IsZero() || now.Before(t) {
+		return 0
+	}
+	return now.Unix() - t.Unix()
 }
 
 // QueueListOptions selects queues (GET /v2/queues).

@@ -58,7 +58,7 @@ func (s *Server) getClaim(r *request) (reply, error) {
 		return reply{}, err
 	}
 	b := append(r.out[:0], `{"age": `...)
-	b = appendInt(b, ageSeconds(r.now, claim.Updated))
+	b = appendInt(b, broker.AgeSeconds(r.now, claim.Updated))
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(claim.TTL))
 	b = append(b, ", "...)

@@ -14,29 +14,6 @@ func (r *request) subscriptionsPath(b []byte) []byte {
 	return append(b, "/subscriptions"...)
 }
 
-// appendSubscription writes {"id", "source", "subscriber", "ttl", "age", "options", "confirmed"}.
-func (r *request) appendSubscription(b []byte, sub *broker.Subscription) []byte {
-	b = append(b, `{"id": `...)
-	b = jsonw.AppendString(b, sub.ID)
-	b = append(b, `, "source": `...)
-	b = jsonw.AppendString(b, sub.Queue)
-	b = append(b, `, "subscriber": `...)
-	b = jsonw.AppendString(b, sub.Subscriber)
-	b = append(b, `, "ttl": `...)
-	b = appendInt(b, seconds(sub.TTL))
-	b = append(b, `, "age": `...)
-	b = appendInt(b, ageSeconds(r.now, sub.Created))
-	b = append(b, `, "options": `...)
-	if len(sub.Options) == 0 {
-		b = append(b, "{}"...)
-	} else {
-		b = append(b, sub.Options...)
-	}
-	b = append(b, `, "confirmed": `...)
-	b = appendBool(b, sub.Confirmed)
-	return append(b, '}')
-}
-
 func (s *Server) subscriptionBody(r *request) ([]byte, error) {
 	body, _, err := r.readBody(s.rules.optional)
 	return body, err
@@ -81,7 +58,7 @@ func (s *Server) listSubscriptions(r *request) (reply, error) {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = r.appendSubscription(b, &subs[i])
+		b = broker.AppendSubscriptionJSON(b, &subs[i], r.now)
 	}
 	b = append(b, "], "...)
 	href := newHref(r.loc[:0])
@@ -112,7 +89,7 @@ func (s *Server) getSubscription(r *request) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	r.out = r.appendSubscription(r.out[:0], &sub)
+	r.out = broker.AppendSubscriptionJSON(r.out[:0], &sub, r.now)
 	return reply{status: fasthttp.StatusOK, body: r.out}, nil
 }
 

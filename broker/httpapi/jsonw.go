@@ -35,18 +35,6 @@ func appendBool(b []byte, v bool) []byte {
 // seconds reports d in whole seconds, as Zaqar's integer ttl fields.
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
-// ageSeconds is the whole seconds from t to now, never negative.
-func ageSeconds(now, t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	age := now.Unix() - t.Unix()
-	if age < 0 {
-		return 0
-	}
-	return age
-}
-
 func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 
 // appendQueryValue appends v percent-encoded for a query string; Zaqar's values (markers, names, booleans)

@@ -79,14 +79,6 @@ func init() {
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
-// ageSeconds is the whole seconds from t to now, never negative.
-func ageSeconds(now, t time.Time) int64 {
-	if t.IsZero() || now.Before(t) {
-		return 0
-	}
-	return now.Unix() - t.Unix()
-}
-
 // appendMessage writes a websocket message object: {"id", "claim_id", "ttl", "age", "body"} (no href).
 // claimID "" writes null.
 func appendMessage(b []byte, m *broker.Message, claimID string, now time.Time) []byte {
@@ -101,7 +93,7 @@ func appendMessage(b []byte, m *broker.Message, claimID string, now time.Time) [
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(m.TTL))
 	b = append(b, `, "age": `...)
-	b = appendInt(b, ageSeconds(now, m.Created))
+	b = appendInt(b, broker.AgeSeconds(now, m.Created))
 	b = append(b, `, "body": `...)
 	if len(m.Body) == 0 {
 		b = append(b, "null"...)
@@ -132,32 +124,6 @@ func appendMessages(b []byte, msgs []broker.Message, claimID string, now time.Ti
 		b = appendMessage(b, &msgs[i], cid, now)
 	}
 	return append(b, ']')
-}
-
-func appendSubscription(b []byte, sub *broker.Subscription, now time.Time) []byte {
-	b = append(b, `{"id": `...)
-	b = jsonw.AppendString(b, sub.ID)
-	b = append(b, `, "source": `...)
-	b = jsonw.AppendString(b, sub.Queue)
-	b = append(b, `, "subscriber": `...)
-	b = jsonw.AppendString(b, sub.Subscriber)
-	b = append(b, `, "ttl": `...)
-	b = appendInt(b, seconds(sub.TTL))
-	b = append(b, `, "age": `...)
-	b = appendInt(b, ageSeconds(now, sub.Created))
-	b = append(b, `, "options": `...)
-	if len(sub.Options) == 0 {
-		b = append(b, "{}"...)
-	} else {
-		b = append(b, sub.Options...)
-	}
-	b = append(b, `, "confirmed": `...)
-	if sub.Confirmed {
-		b = append(b, "true"...)
-	} else {
-		b = append(b, "false"...)
-	}
-	return append(b, '}')
 }
 
 func ok(status int, body []byte) reply { return reply{status: status, body: body} }
@@ -251,7 +217,7 @@ func appendMessageRef(b []byte, name, id string, created, now time.Time) []byte 
 	b = append(b, `, "`+name+`": {"id": `...)
 	b = jsonw.AppendString(b, id)
 	b = append(b, `, "age": `...)
-	b = appendInt(b, ageSeconds(now, created))
+	b = appendInt(b, broker.AgeSeconds(now, created))
 	b = append(b, `, "created": "`...)
 	b = created.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
 	return append(b, `"}`...)
@@ -419,7 +385,7 @@ func claimGet(s *Server, c *conn, r *request) reply {
 		return errorReply(err)
 	}
 	now := s.now()
-	b := append([]byte(`{"age": `), appendInt(nil, ageSeconds(now, claim.Updated))...)
+	b := append([]byte(`{"age": `), appendInt(nil, broker.AgeSeconds(now, claim.Updated))...)
 	b = append(b, `, "ttl": `...)
 	b = appendInt(b, seconds(claim.TTL))
 	b = append(b, `, "messages": `...)
@@ -484,7 +450,7 @@ func subscriptionList(s *Server, c *conn, r *request) reply {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendSubscription(b, &subs[i], now)
+		b = broker.AppendSubscriptionJSON(b, &subs[i], now)
 	}
 	return ok(http.StatusOK, append(b, "]}"...))
 }
@@ -494,7 +460,7 @@ func subscriptionGet(s *Server, c *conn, r *request) reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	return ok(http.StatusOK, appendSubscription(nil, &sub, s.now()))
+	return ok(http.StatusOK, broker.AppendSubscriptionJSON(nil, &sub, s.now()))
 }
 
 func subscriptionDelete(s *Server, c *conn, r *request) reply {
