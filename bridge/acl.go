@@ -16,7 +16,8 @@ type session struct {
 	device string
 	// operator: may publish and subscribe anywhere (member or admin role; every client without auth).
 	operator bool
-	claims   *signing.Claims // nil without auth
+	// claims holds only the token's queues claim (queuesClaim), for AllowsQueue; nil without auth.
+	claims *signing.Claims
 }
 
 // deviceClientID derives a stable Zaqar Client-ID (a version 8 UUID) from a device id, so that the messages a

@@ -72,7 +72,7 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 			b.count(cConnectToken)
 			return nil, packets.ErrBadUsernameOrPassword
 		}
-		s = &session{claims: claims, operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember)}
+		s = &session{claims: queuesClaim(claims), operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember)}
 		if validDeviceID(claims.Subject) {
 			s.device = claims.Subject
 		}
@@ -104,4 +104,17 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 		}
 	}
 	return s, packets.CodeSuccess
+}
+
+// everyQueue is the queues claim of every token that has none, shared by their sessions.
+var everyQueue = &signing.Claims{}
+
+// queuesClaim keeps of a token's claims what a session checks for as long as it lasts: the queues claim. The
+// rest (the subject and project, already in the session; the id, roles and times, checked at CONNECT) would
+// otherwise stay in memory with every connection, ~0.3 KB each.
+func queuesClaim(c *signing.Claims) *signing.Claims {
+	if c.Queues == nil {
+		return everyQueue
+	}
+	return &signing.Claims{Queues: c.Queues}
 }

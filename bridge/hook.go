@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"strings"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -51,6 +52,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 }
 
 func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	detachConnect(cl)
 	s, code := h.b.authenticate(cl, pk)
 	if s == nil {
 		if code != packets.ErrBadUsernameOrPassword {
@@ -66,6 +68,32 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	}
 	h.b.sessions.Store(cl, s)
 	return true
+}
+
+// detachConnect gives a connecting client its own copies of what it keeps from its CONNECT packet. The MQTT
+// server decodes strings and byte fields without copying, so the client id, username, will and connect
+// properties it keeps point into the packet's buffer, and would hold all of it, the token in the password
+// included (~0.3-1 KB), for as long as the connection lasts.
+func detachConnect(cl *mqtt.Client) {
+	cl.ID = strings.Clone(cl.ID)
+	p := &cl.Properties
+	p.Username = bytes.Clone(p.Username)
+	p.Props.AuthenticationMethod = strings.Clone(p.Props.AuthenticationMethod)
+	p.Props.User = cloneUserProperties(p.Props.User)
+	p.Will.TopicName = strings.Clone(p.Will.TopicName)
+	p.Will.Payload = bytes.Clone(p.Will.Payload)
+	p.Will.User = cloneUserProperties(p.Will.User)
+}
+
+func cloneUserProperties(props []packets.UserProperty) []packets.UserProperty {
+	if props == nil {
+		return nil
+	}
+	out := make([]packets.UserProperty, len(props))
+	for i, u := range props {
+		out[i] = packets.UserProperty{Key: strings.Clone(u.Key), Val: strings.Clone(u.Val)}
+	}
+	return out
 }
 
 // sweepEvery is how many accepted connections pass between sweeps of stale sessions.
