@@ -148,11 +148,27 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 
 // BenchmarkIdleDevice connects devices that authenticate with a token, subscribe to their command topic and
 // then stay idle, and reports the Go heap and goroutine stacks they cost the broker per device (B/device is
-// their sum), and the goroutines per device. The devices are bare sockets driven by system calls (fdConn), so
-// that the figures hold the broker's side alone: with net.Conn clients in this process their own sockets
-// counted ~0.3 KB per device. Each run's connections are closed when it ends (b.N of them are open at once:
-// run it with -benchtime 2000x or so).
+// their sum), and the goroutines per device. In "delivered" each device has also received and acknowledged
+// one QoS 1 message on its command topic (published by the MQTT server itself, so that no store work is
+// counted), which leaves the connection's writing goroutine with the stack its first write needed.
+//
+// The devices are bare sockets driven by system calls (fdConn), so that the figures hold the broker's side
+// alone: with net.Conn clients in this process their own sockets counted ~0.3 KB per device. b.N connections
+// are open at once (run it with -benchtime 2000x or so) and closed when the run ends. Read the first run of a
+// process (-count 1): later runs reuse the goroutine descriptors the earlier ones freed (~0.5 KB per
+// goroutine), and their goroutines start with the stack size the runtime derived from the earlier run's
+// (GODEBUG adaptivestackstart), which is what a long-running broker does.
 func BenchmarkIdleDevice(b *testing.B) {
+	for _, delivered := range []bool{false, true} {
+		name := "subscribed"
+		if delivered {
+			name = "delivered"
+		}
+		b.Run(name, func(b *testing.B) { benchIdleDevices(b, delivered) })
+	}
+}
+
+func benchIdleDevices(b *testing.B, delivered bool) {
 	e := newBenchEnv(b)
 	addr, err := netip.ParseAddrPort(e.b.Addr())
 	if err != nil {
@@ -168,6 +184,7 @@ func BenchmarkIdleDevice(b *testing.B) {
 	for i := range tokens {
 		tokens[i] = e.token(fmt.Sprintf("d-%d", i), signing.RoleDevice)
 	}
+	payload := []byte(`{"id":"6f1c2a0e9b3d4c7a8e5f","body":{"setpoint":21.5},"ttl":300,"age":0}`)
 	heap0, stack0 := goMemory()
 	g0 := runtime.NumGoroutine()
 	b.ResetTimer()
@@ -178,7 +195,15 @@ func BenchmarkIdleDevice(b *testing.B) {
 		}
 		conns = append(conns, c)
 		id := fmt.Sprintf("d-%d", i)
-		rawConnectSubscribe(b, c, id, tokens[i], "devices/"+id+"/commands")
+		topic := "devices/" + id + "/commands"
+		rawConnectSubscribe(b, c, id, tokens[i], topic)
+		if delivered {
+			if err := e.b.srv.Publish(topic, payload, false, 1); err != nil {
+				b.Fatal(err)
+			}
+			rawReceiveAck(b, c, topic)
+			waitInflightEmpty(b, e, id)
+		}
 	}
 	b.StopTimer()
 	heap1, stack1 := goMemory()
@@ -188,6 +213,53 @@ func BenchmarkIdleDevice(b *testing.B) {
 	b.ReportMetric(heap/n, "heap-B/device")
 	b.ReportMetric(stack/n, "stack-B/device")
 	b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/device")
+}
+
+// rawReceiveAck reads one MQTT 3.1.1 QoS 1 PUBLISH on topic and acknowledges it.
+func rawReceiveAck(b *testing.B, c io.ReadWriter, topic string) {
+	var head [1]byte
+	if _, err := io.ReadFull(c, head[:]); err != nil || head[0]>>4 != packets.Publish || head[0]>>1&3 != 1 {
+		b.Fatalf("publish expected: %v % x", err, head)
+	}
+	remaining, shift := 0, 0
+	for {
+		var l [1]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil || shift > 21 {
+			b.Fatalf("publish length: %v", err)
+		}
+		remaining |= int(l[0]&0x7f) << shift
+		shift += 7
+		if l[0]&0x80 == 0 {
+			break
+		}
+	}
+	body := make([]byte, remaining)
+	if _, err := io.ReadFull(c, body); err != nil {
+		b.Fatal(err)
+	}
+	n := int(body[0])<<8 | int(body[1])
+	if len(body) < 2+n+2 || string(body[2:2+n]) != topic {
+		b.Fatalf("publish on %q, want %q", body[2:min(2+n, len(body))], topic)
+	}
+	id := body[2+n : 2+n+2]
+	if _, err := c.Write([]byte{packets.Puback << 4, 2, id[0], id[1]}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// waitInflightEmpty waits until the broker has taken the client's acknowledgement.
+func waitInflightEmpty(b *testing.B, e *env, clientID string) {
+	deadline := time.Now().Add(waitLimit)
+	for {
+		cl, ok := e.b.srv.Clients.Get(clientID)
+		if ok && cl.State.Inflight.Len() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: acknowledgement not taken", clientID)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }
 
 // fdConn is a blocking TCP socket used through system calls: unlike a net.Conn it holds no Go memory, so
