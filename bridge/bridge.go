@@ -101,7 +101,8 @@ func New(svc *broker.Service, cfg Config, verifier Verifier, log *slog.Logger, o
 	}
 	b.bodies.New = func() any { buf := make([]byte, 0, 512); return &buf }
 	b.srv = mqtt.New(&mqtt.Options{
-		Capabilities:             capabilities(cfg),
+		Capabilities: capabilities(cfg),
+		// The read buffer is allocated with every connection; the write buffer only while writes queue up.
 		ClientNetReadBufferSize:  cfg.ReadBuffer,
 		ClientNetWriteBufferSize: cfg.ReadBuffer,
 		Logger:                   slog.New(quietHandler{b.log.Handler()}),

@@ -119,10 +119,31 @@
 // 8192 slots costs 64 KiB per connection even when idle). Its log records are passed on a level lower,
 // without packet dumps. Retained messages have no forced expiry.
 //
-// An idle device (token checked, subscribed to its command topic) costs the broker about 28 KiB of Go memory
-// (BenchmarkIdleDevice): about 8 KiB of heap and about 20 KiB of goroutine stacks, with or without token
-// checks. The MQTT server runs two goroutines per connection, and its reading goroutine stays blocked below
-// frames that hold whole packets by value (800 bytes each); the stacks did not shrink over repeated
-// collections in our measurements. The target of 12 KiB per idle device is not met; reaching it
-// needs a change in the MQTT server (one goroutine per connection, packets by pointer), not configuration.
+// An idle device (token checked, subscribed to its command topic) costs the broker about 27 KiB of Go memory
+// (BenchmarkIdleDevice/subscribed): 20 KiB of goroutine stacks and about 7 KiB of heap; one that has received a
+// message about 31 KiB (24 KiB of stacks; BenchmarkIdleDevice/delivered). The target of 12 KiB is out
+// of reach with the MQTT server as it is: its two goroutines per connection hold 20-24 KiB of stack whatever
+// the bridge does (measured alike with the server and its allow-all hook alone, without the bridge).
+//
+//   - The reading goroutine keeps 16 KiB. Blocked in its read it uses ~5.6 KiB, most of it the server's
+//     attachClient (2.9 KiB) and Client.Read (1.6 KiB) frames, which hold whole packets by value (816 bytes
+//     each). Reading the CONNECT (ReadPacket 2.5 KiB, the OnPacketRead dispatcher 3.4 KiB) takes it past
+//     8 KiB and handling the SUBSCRIBE (processPacket 3.4 KiB, processSubscribe 2.6 KiB, hook dispatchers
+//     1.7-3.4 KiB each) past 16 KiB, in the server's own frames, before any hook of ours runs. The collector
+//     halves a stack only while less than a quarter of it is in use, so it comes back to 16 KiB and never to
+//     8. Moving the bridge's work (the token check, ACL, command refresh) to other goroutines would not lower
+//     it: the token check starts 5.6 KiB deep, in a stack that is already 16 KiB.
+//   - The writing goroutine has 4 KiB until its first write, which grows it to 8 KiB for good (blocked, it
+//     uses ~2.2 KiB plus the runtime's 0.8 KiB allowance, more than a quarter of 8). With the runtime's
+//     adaptive initial stack size (GODEBUG adaptivestackstart, on by default) a broker holding many devices
+//     starts new goroutines at 8 KiB already, since the average stack in use is ~4-5 KiB:
+//     GODEBUG=adaptivestackstart=0 in the environment keeps never-written connections at 4 KiB (a //go:debug
+//     line cannot set it).
+//   - Heap: the server's client (the Client 0.6 KiB, a write queue of write_queue slots 0.6 KiB, the
+//     read_buffer 0.6 KiB, two goroutine descriptors 1 KiB, context, inflight and alias maps 0.6 KiB), the
+//     subscription (held twice, by the client and the topic index, 1.4 KiB, and ~1 KiB of topic index nodes
+//     for the device's topic levels), the socket (0.3 KiB), and the bridge's ~0.8 KiB: the session and its
+//     sync.Map entry (0.2 KiB) and the command deliverer (0.6 KiB). The bridge keeps nothing of the CONNECT
+//     packet (the server decodes strings without copying, so the client id and username held the whole
+//     packet, token included) and nothing of the token but its queues claim: 0.6 KiB less per device.
 package bridge
