@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"testing"
 	"unsafe"
 
+	"github.com/eclipse/paho.golang/paho"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
@@ -51,6 +53,30 @@ func TestDetachConnect(t *testing.T) {
 	}
 	if p.Will.Flag != 1 || p.Will.Qos != 1 {
 		t.Errorf("will flag/qos = %d/%d, want 1/1", p.Will.Flag, p.Will.Qos)
+	}
+}
+
+// End to end: what a connection keeps from its CONNECT still works once copied out of the packet. The device
+// is found under its client id, and its will reaches a subscriber intact when its connection breaks.
+func TestDetachedConnectInUse(t *testing.T) {
+	e := newEnv(t)
+	ops := e.v5("ops", e.token("ops", signing.RoleAdmin))
+	if code := ops.subscribe(t, "devices/ac-12/status", 1); code != 1 {
+		t.Fatalf("subscribe: reason %#x", code)
+	}
+	e.v5("ac-12", e.token("ac-12", signing.RoleDevice), func(cp *paho.Connect) {
+		cp.WillMessage = &paho.WillMessage{Topic: "devices/ac-12/status", QoS: 1, Payload: []byte("offline")}
+		cp.WillProperties = &paho.WillProperties{User: paho.UserProperties{{Key: "reason", Value: "lost"}}}
+	})
+	cl, ok := e.b.srv.Clients.Get("ac-12")
+	if !ok {
+		t.Fatal("the device is not found under its client id")
+	}
+	cl.Stop(errors.New("connection lost")) // no DISCONNECT: the will is published
+	will := ops.next(t)
+	if will.Topic != "devices/ac-12/status" || string(will.Payload) != "offline" || will.Properties == nil ||
+		will.Properties.User.Get("reason") != "lost" {
+		t.Errorf("will = %s %q %+v", will.Topic, will.Payload, will.Properties)
 	}
 }
 
