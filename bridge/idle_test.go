@@ -2,7 +2,8 @@ package bridge
 
 import (
 	"bytes"
-	"errors"
+	"context"
+	"net"
 	"slices"
 	"testing"
 	"unsafe"
@@ -64,15 +65,24 @@ func TestDetachedConnectInUse(t *testing.T) {
 	if code := ops.subscribe(t, "devices/ac-12/status", 1); code != 1 {
 		t.Fatalf("subscribe: reason %#x", code)
 	}
-	e.v5("ac-12", e.token("ac-12", signing.RoleDevice), func(cp *paho.Connect) {
-		cp.WillMessage = &paho.WillMessage{Topic: "devices/ac-12/status", QoS: 1, Payload: []byte("offline")}
-		cp.WillProperties = &paho.WillProperties{User: paho.UserProperties{{Key: "reason", Value: "lost"}}}
-	})
-	cl, ok := e.b.srv.Clients.Get("ac-12")
-	if !ok {
+	conn, err := net.Dial("tcp", e.b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := paho.NewClient(paho.ClientConfig{Conn: conn})
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	ca, err := dev.Connect(ctx, &paho.Connect{ClientID: "ac-12", CleanStart: true, KeepAlive: 30,
+		Password: []byte(e.token("ac-12", signing.RoleDevice)), PasswordFlag: true, Username: "ac-12", UsernameFlag: true,
+		WillMessage:    &paho.WillMessage{Topic: "devices/ac-12/status", QoS: 1, Payload: []byte("offline")},
+		WillProperties: &paho.WillProperties{User: paho.UserProperties{{Key: "reason", Value: "lost"}}}})
+	if err != nil || ca.ReasonCode != 0 {
+		t.Fatalf("connect: %v %+v", err, ca)
+	}
+	if _, ok := e.b.srv.Clients.Get("ac-12"); !ok {
 		t.Fatal("the device is not found under its client id")
 	}
-	cl.Stop(errors.New("connection lost")) // no DISCONNECT: the will is published
+	_ = conn.Close() // no DISCONNECT: the server publishes the will
 	will := ops.next(t)
 	if will.Topic != "devices/ac-12/status" || string(will.Payload) != "offline" || will.Properties == nil ||
 		will.Properties.User.Get("reason") != "lost" {
