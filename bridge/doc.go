@@ -132,7 +132,11 @@
 //     1.7-3.4 KiB each) past 16 KiB, in the server's own frames, before any hook of ours runs. The collector
 //     halves a stack only while less than a quarter of it is in use, so it comes back to 16 KiB and never to
 //     8. Moving the bridge's work (the token check, ACL, command refresh) to other goroutines would not lower
-//     it: the token check starts 5.6 KiB deep, in a stack that is already 16 KiB.
+//     it: the token check starts 5.6 KiB deep, in a stack that is already 16 KiB. A PUBLISH reaches the
+//     publish hook 18.6 KiB deep (processPublish 3.2 KiB, the OnPublish dispatcher 2.7 KiB and 1.6 KiB of
+//     packet arguments), so a device that has published since the last collection holds 32 KiB there until a
+//     collection halves it again (the store write below the hook stayed within those 32 KiB over the
+//     in-memory store).
 //   - The writing goroutine has 4 KiB until its first write, which grows it to 8 KiB for good (blocked, it
 //     uses ~2.2 KiB plus the runtime's 0.8 KiB allowance, more than a quarter of 8). With the runtime's
 //     adaptive initial stack size (GODEBUG adaptivestackstart, on by default) a broker holding many devices
