@@ -146,8 +146,9 @@
 //   - Heap: the server's client (the Client 0.6 KiB, a write queue of write_queue slots 0.6 KiB, the
 //     read_buffer 0.6 KiB, two goroutine descriptors 1 KiB, context, inflight and alias maps 0.6 KiB), the
 //     subscription (held twice, by the client and the topic index, 1.4 KiB, and ~1 KiB of topic index nodes
-//     for the device's topic levels), the socket (0.3 KiB), and the bridge's ~0.8 KiB: the session and its
-//     sync.Map entry (0.2 KiB) and the command deliverer (0.6 KiB). The bridge keeps nothing of the CONNECT
-//     packet (the server decodes strings without copying, so the client id and username held the whole
-//     packet, token included) and nothing of the token but its queues claim: 0.6 KiB less per device.
+//     for the device's topic levels), the socket (0.3 KiB), and the bridge's ~0.9 KiB: the session and its
+//     sync.Map entry (0.2 KiB), the command deliverer and its index entries (0.7 KiB). The bridge keeps
+//     nothing of the CONNECT packet (the server decodes strings without copying, so the client id and
+//     username held the whole packet, token included) and nothing of the token but its queues claim: 0.6 KiB
+//     less per device.
 package bridge
