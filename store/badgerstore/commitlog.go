@@ -17,8 +17,12 @@ import (
 // current group while holding mu; one committer goroutine takes the whole group, writes it as one Badger
 // transaction (split only when Badger says it is too big) and completes the group's ticket. With SyncWrites
 // (sync durability) that is one WAL fsync for everything submitted while the previous group was being written.
+//
+// A group holding only deferred batches (CommitDeferred) is not committed until a batch that is not deferred
+// joins it or deferMax has passed since its first deferred batch, so deferred writes share the fsyncs of others.
 type commitLog struct {
-	db *badger.DB
+	db       *badger.DB
+	deferMax time.Duration // 0: CommitDeferred is Commit
 
 	mu       sync.Mutex
 	wake     sync.Cond // signalled when the current group gets records or the log closes
@@ -48,6 +52,10 @@ type group struct {
 	recs []record
 	done chan struct{}
 	err  error
+
+	// ready: the committer may take the group (a batch that is not deferred joined it, or deferMax passed).
+	ready bool
+	timer *time.Timer // started by the group's first deferred batch
 }
 
 type record struct {
@@ -77,8 +85,9 @@ func newGroup() *group {
 	return &group{buf: g.buf[:0], recs: g.recs[:0], done: make(chan struct{})}
 }
 
-func newCommitLog(db *badger.DB, leaseEnd uint64) *commitLog {
-	l := &commitLog{db: db, cur: newGroup(), leaseEnd: leaseEnd, exited: make(chan struct{}), hist: newCommitObserver()}
+func newCommitLog(db *badger.DB, leaseEnd uint64, deferMax time.Duration) *commitLog {
+	l := &commitLog{db: db, deferMax: deferMax, cur: newGroup(), leaseEnd: leaseEnd, exited: make(chan struct{}),
+		hist: newCommitObserver()}
 	l.wake.L = &l.mu
 	l.batch.l = l
 	go l.run()
@@ -165,7 +174,12 @@ func (doneTicket) Wait() error { return nil }
 func (doneTicket) Done() bool  { return true }
 
 // Commit implements engine.Batch.
-func (b *batch) Commit() engine.Ticket {
+func (b *batch) Commit() engine.Ticket { return b.commit(false) }
+
+// CommitDeferred implements engine.Batch.
+func (b *batch) CommitDeferred() engine.Ticket { return b.commit(b.l.deferMax > 0) }
+
+func (b *batch) commit(deferred bool) engine.Ticket {
 	l := b.l
 	g := l.cur
 	defer l.mu.Unlock()
@@ -173,18 +187,33 @@ func (b *batch) Commit() engine.Ticket {
 		g.recs, g.buf = g.recs[:b.start], g.buf[:b.startBuf]
 		return closedTicket
 	}
-	if len(g.recs) == b.start {
+	switch {
+	case len(g.recs) == b.start:
 		return doneTicket{}
+	case !deferred:
+		g.ready = true
+		l.wake.Signal()
+	case !g.ready && g.timer == nil:
+		g.timer = time.AfterFunc(l.deferMax, func() { l.deferElapsed(g) })
 	}
-	l.wake.Signal()
 	return g
+}
+
+// deferElapsed makes g ready once its first deferred batch has waited deferMax for company.
+func (l *commitLog) deferElapsed(g *group) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur == g && !g.ready {
+		g.ready = true
+		l.wake.Signal()
+	}
 }
 
 func (l *commitLog) run() {
 	defer close(l.exited)
 	for {
 		l.mu.Lock()
-		for len(l.cur.recs) == 0 && !l.closed {
+		for !(len(l.cur.recs) > 0 && l.cur.ready) && !l.closed {
 			l.wake.Wait()
 		}
 		if len(l.cur.recs) == 0 {
@@ -192,6 +221,9 @@ func (l *commitLog) run() {
 			return
 		}
 		g := l.cur
+		if g.timer != nil {
+			g.timer.Stop()
+		}
 		l.cur = newGroup()
 		failed := l.failed
 		l.mu.Unlock()

@@ -20,6 +20,8 @@ func TestConfigValidate(t *testing.T) {
 		{"no dir", func(c *Config) { c.Dir = "" }, "dir is required"},
 		{"durability", func(c *Config) { c.Durability = "fast" }, `durability "fast"`},
 		{"async without interval", func(c *Config) { c.Durability = DurabilityAsync; c.SyncInterval = 0 }, "sync_interval"},
+		{"negative commit defer", func(c *Config) { c.CommitDefer = -time.Millisecond }, "commit_defer"},
+		{"commit defer above 1s", func(c *Config) { c.CommitDefer = 2 * time.Second }, "commit_defer"},
 		{"negative gc interval", func(c *Config) { c.GCInterval = -time.Second }, "gc_interval"},
 		{"discard ratio 0", func(c *Config) { c.GCDiscardRatio = 0 }, "gc_discard_ratio"},
 		{"discard ratio 1", func(c *Config) { c.GCDiscardRatio = 1 }, "gc_discard_ratio"},
@@ -57,6 +59,7 @@ func TestConfigYAML(t *testing.T) {
 dir: /var/lib/zedge
 durability: async
 sync_interval: 250ms
+commit_defer: 2ms
 gc_interval: 10m
 gc_discard_ratio: 0.7
 mem_table_size: 16777216
@@ -72,7 +75,8 @@ body_memory_max: -1
 		t.Fatal(err)
 	}
 	want := Config{Dir: "/var/lib/zedge", Durability: DurabilityAsync, SyncInterval: 250 * time.Millisecond,
-		GCInterval: 10 * time.Minute, GCDiscardRatio: 0.7, MemTableSize: 16 << 20, ValueThreshold: 1024,
+		CommitDefer: 2 * time.Millisecond,
+		GCInterval:  10 * time.Minute, GCDiscardRatio: 0.7, MemTableSize: 16 << 20, ValueThreshold: 1024,
 		ValueLogFileSize: 32 << 20, BlockCacheSize: 0, NumCompactors: 3, NumLevelZeroTables: 4, ReapInterval: 2 * time.Second,
 		BodyMemoryMax: -1}
 	if cfg != want {

@@ -59,7 +59,11 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s.log = newCommitLog(db, lease)
+	deferMax := cfg.CommitDefer
+	if cfg.Durability == DurabilityAsync {
+		deferMax = 0 // commits do not fsync: waiting would save nothing
+	}
+	s.log = newCommitLog(db, lease, deferMax)
 	opts := engine.Options{Log: s.log, WallClockExpiry: true, Logger: log, DeleteExpired: true}
 	if cfg.BodyMemoryMax >= 0 {
 		opts.Bodies, opts.BodyMemoryMax = bodyLoader{db}, cfg.BodyMemoryMax

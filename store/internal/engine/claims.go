@@ -138,7 +138,7 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 		q.claims[c.ID] = c
 		b.PutClaim(project, name, &c.ClaimRec)
 	}
-	t := b.Commit()
+	t := commit(ctx, b)
 	if len(moved) > 0 {
 		dq.pending = append(dq.pending, pendingPost{t: t, msgs: moved})
 		dq.flushPending()
@@ -279,7 +279,7 @@ func (e *Engine) RenewClaim(ctx context.Context, project, name, claimID string, 
 	// The messages' claim expiry is rebuilt from the claim record on restart, so only extended lives need
 	// their message rewritten.
 	b.PutClaim(project, name, &c.ClaimRec)
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.freeUntil = min(q.freeUntil, c.Expires)
 	q.mu.Unlock()
 	return e.wait(t)
@@ -309,7 +309,7 @@ func (e *Engine) ReleaseClaim(ctx context.Context, project, name, claimID string
 	q.freeFrom, q.freeUntil = 0, 0
 	b := e.log.Begin()
 	b.DeleteClaim(project, name, claimID)
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.mu.Unlock()
 	return e.wait(t)
 }

@@ -23,7 +23,8 @@ type gateLog struct {
 	autoComplete bool
 	records      atomic.Int64
 	start        int64
-	deleted      []uint64 // sequences of DeleteMessage records, guarded by mu
+	deleted      []uint64     // sequences of DeleteMessage records, guarded by mu
+	deferred     atomic.Int32 // CommitDeferred calls
 }
 
 type gateTicket struct {
@@ -61,6 +62,10 @@ func (b gateBatch) PutClaim(string, string, *ClaimRec)        { b.l.records.Add(
 func (b gateBatch) DeleteClaim(string, string, string)        { b.l.records.Add(1) }
 func (b gateBatch) PutSubscription(string, *SubRec)           { b.l.records.Add(1) }
 func (b gateBatch) DeleteSubscription(string, string, string) { b.l.records.Add(1) }
+func (b gateBatch) CommitDeferred() Ticket {
+	b.l.deferred.Add(1)
+	return b.Commit()
+}
 func (b gateBatch) Commit() Ticket {
 	defer b.l.mu.Unlock()
 	if b.l.records.Load() == b.l.start {
@@ -134,6 +139,34 @@ func TestPostVisibleOnReturn(t *testing.T) {
 		if err != nil || len(got) != 1 {
 			t.Fatalf("post %d: message not visible when PostMessages returned (%d found, %v)", i, len(got), err)
 		}
+	}
+}
+
+// A write under store.WithDeferredCommit reaches the Log as a deferred commit; other writes do not.
+func TestDeferredCommitReachesLog(t *testing.T) {
+	l := &gateLog{autoComplete: true}
+	e := New(Options{Log: l})
+	defer e.Close()
+	now := time.Now()
+	ids, err := e.PostMessages(bg, "p", "q", append(one("a"), one("b")...), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeleteMessage(bg, "p", "q", ids[0], "", now); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.deferred.Load(); n != 0 {
+		t.Fatalf("%d deferred commits without WithDeferredCommit", n)
+	}
+	deferred := store.WithDeferredCommit(bg)
+	if err := e.DeleteMessage(deferred, "p", "q", ids[1], "", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PostMessages(deferred, "p", "r", one("c"), now); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.deferred.Load(); n != 2 {
+		t.Fatalf("deferred commits = %d, want 2 (a delete and a post)", n)
 	}
 }
 

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/zedge-io/zedge/store"
+import (
+	"context"
+
+	"github.com/zedge-io/zedge/store"
+)
 
 // Log persists the engine's changes. Begin locks the log and returns a Batch; the engine records its changes into
 // the batch and Commit unlocks and returns the Ticket that completes when the batch is persisted. Batches are
@@ -23,6 +27,10 @@ type Batch interface {
 	PutSubscription(project string, s *SubRec)
 	DeleteSubscription(project, queue, id string)
 	Commit() Ticket
+	// CommitDeferred is Commit for a batch that may wait, within a bound of the Log's choosing, to share its
+	// persistence with later batches instead of starting its own (store.WithDeferredCommit). Order and
+	// durability are those of Commit.
+	CommitDeferred() Ticket
 }
 
 // Ticket is the outcome of a committed batch.
@@ -57,6 +65,7 @@ func (nopBatch) DeleteClaim(string, string, string)        {}
 func (nopBatch) PutSubscription(string, *SubRec)           {}
 func (nopBatch) DeleteSubscription(string, string, string) {}
 func (nopBatch) Commit() Ticket                            { return doneTicket{} }
+func (nopBatch) CommitDeferred() Ticket                    { return doneTicket{} }
 
 type doneTicket struct{}
 
@@ -73,3 +82,11 @@ func (t FailedTicket) Wait() error { return t.Err }
 func (FailedTicket) Done() bool { return true }
 
 var _ Ticket = FailedTicket{Err: store.ErrClosed}
+
+// commit commits b, deferred when the caller's context allows it (store.WithDeferredCommit).
+func commit(ctx context.Context, b Batch) Ticket {
+	if store.DeferredCommit(ctx) {
+		return b.CommitDeferred()
+	}
+	return b.Commit()
+}

@@ -50,7 +50,7 @@ func (e *Engine) PostMessages(ctx context.Context, project, name string, msgs []
 		m.Seq = e.nextSeq()
 		b.PutMessage(project, name, m, msgs[i].Body)
 	}
-	t := b.Commit()
+	t := commit(ctx, b)
 	// A ticket already complete here (always, without persistence) is flushed into the index right now;
 	// otherwise the flush after the wait makes it visible.
 	durable := t.Done()
@@ -211,7 +211,7 @@ func (e *Engine) DeleteMessage(ctx context.Context, project, name, id, claimID s
 	b := e.log.Begin()
 	q.remove(m, b)
 	b.DeleteMessage(project, name, seq)
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.mu.Unlock()
 	return e.wait(t)
 }
@@ -237,7 +237,7 @@ func (e *Engine) DeleteMessages(ctx context.Context, project, name string, ids [
 		q.remove(m, b)
 		b.DeleteMessage(project, name, m.Seq)
 	}
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.mu.Unlock()
 	return e.wait(t)
 }
@@ -272,7 +272,7 @@ func (e *Engine) PopMessages(ctx context.Context, project, name string, limit in
 		q.remove(m, b)
 		b.DeleteMessage(project, name, m.Seq)
 	}
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.commitCursor(sel)
 	q.mu.Unlock()
 	if err := e.wait(t); err != nil {
@@ -292,7 +292,7 @@ func (e *Engine) PurgeMessages(ctx context.Context, project, name string) error 
 	}
 	b := e.log.Begin()
 	q.clear(b)
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.mu.Unlock()
 	return e.wait(t)
 }

@@ -93,7 +93,7 @@ func (e *Engine) UpdateQueue(ctx context.Context, project, name string, update f
 	q.meta.Store(&stored)
 	b := e.log.Begin()
 	b.PutQueue(project, name, &QueueRec{Metadata: stored, Created: q.created})
-	t := b.Commit()
+	t := commit(ctx, b)
 	q.mu.Unlock()
 	if err := e.wait(t); err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 		p.each(func(m *Msg) { b.DeleteMessage(project, name, m.Seq) })
 	}
 	b.DeleteQueue(project, name)
-	t := b.Commit()
+	t := commit(ctx, b)
 	// Unpublish only after the deletion is recorded, so a queue re-created under the same name is persisted
 	// after it.
 	e.unpublish(q)

@@ -68,7 +68,7 @@ func (e *Engine) deleteReaped(q *queue) {
 	for _, seq := range q.reaped {
 		b.DeleteMessage(q.project, q.name, seq)
 	}
-	b.Commit()
+	b.CommitDeferred() // nobody waits on it: it may as well share the next commit
 	if cap(q.reaped) > 4096 {
 		q.reaped = nil // a burst of expiries need not keep its buffer
 	} else {

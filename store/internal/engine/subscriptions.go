@@ -70,7 +70,7 @@ func (e *Engine) CreateSubscription(ctx context.Context, project string, sub sto
 	set.subs = slices.Insert(set.subs, i, r)
 	b := e.log.Begin()
 	b.PutSubscription(project, r)
-	t := b.Commit()
+	t := commit(ctx, b)
 	out := r.export()
 	e.subMu.Unlock()
 	if err := e.wait(t); err != nil {
@@ -159,7 +159,7 @@ func (e *Engine) UpdateSubscription(ctx context.Context, project, queue, id stri
 	set.subs[i] = &r
 	b := e.log.Begin()
 	b.PutSubscription(project, &r)
-	t := b.Commit()
+	t := commit(ctx, b)
 	out := r.export()
 	e.subMu.Unlock()
 	if err := e.wait(t); err != nil {
@@ -191,7 +191,7 @@ func (e *Engine) DeleteSubscription(ctx context.Context, project, queue, id stri
 	}
 	b := e.log.Begin()
 	b.DeleteSubscription(project, queue, id)
-	t := b.Commit()
+	t := commit(ctx, b)
 	e.subMu.Unlock()
 	return e.wait(t)
 }
@@ -213,7 +213,7 @@ func (e *Engine) PurgeSubscriptions(ctx context.Context, project, queue string) 
 	for _, r := range set.subs {
 		b.DeleteSubscription(project, queue, r.ID)
 	}
-	t := b.Commit()
+	t := commit(ctx, b)
 	e.subMu.Unlock()
 	return e.wait(t)
 }
