@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/store"
 )
 
 // User properties on a command publish. MQTT 5 devices see them; the bridge reads them back from the inflight
@@ -26,6 +28,11 @@ const (
 // Lock order: commandState.mu before deliverer.mu; queueMu is taken alone.
 type commandState struct {
 	b *Bridge
+	// lazyCtx carries the writes that no device waits for: those that apply an acknowledgement (the command's
+	// delete, its status record) and the claims that cover commands already delivered early. They may share a
+	// commit with the next write instead of paying for an fsync of their own (store.WithDeferredCommit), which
+	// leaves the fsyncs to the posts that devices do wait for.
+	lazyCtx context.Context
 
 	mu       sync.Mutex
 	byQueue  map[queueKey]*deliverer
@@ -84,6 +91,7 @@ type ackNote struct {
 
 func (c *commandState) init(b *Bridge) {
 	c.b = b
+	c.lazyCtx = store.WithDeferredCommit(b.ctx)
 	c.byQueue = make(map[queueKey]*deliverer)
 	c.byClient = make(map[*mqtt.Client][]*deliverer)
 	c.cond = sync.NewCond(&c.queueMu)
@@ -348,12 +356,18 @@ func (c *commandState) run(d *deliverer) {
 	}
 	room := b.cfg.Commands.Window - len(d.outstanding)
 	d.mu.Unlock()
+	// A claim that covers early deliveries waits for company: the device has those commands already, and any
+	// command the claim finds besides them goes out once it returns, in order.
+	claimCtx := b.ctx
+	if unclaimed > 0 {
+		claimCtx = c.lazyCtx
+	}
 
 	ttl, grace := int(b.cfg.Commands.ClaimTTL/time.Second), int(b.cfg.Commands.ClaimGrace/time.Second)
 	maxClaim := b.svc.Limits().MaxMessagesPerClaimOrPop
 	for ready && room+unclaimed > 0 && !b.isClosing() {
 		limit := min(room+unclaimed, maxClaim)
-		claim, msgs, err := b.svc.CreateClaim(b.ctx, d.key.project, d.key.queue,
+		claim, msgs, err := b.svc.CreateClaim(claimCtx, d.key.project, d.key.queue,
 			broker.ClaimOptions{TTL: &ttl, Grace: &grace, Limit: limit})
 		if err != nil {
 			b.count(cClaimErrors)
@@ -529,7 +543,7 @@ func (c *commandState) ack(project string, route CommandRoute, id, via string, r
 // the deliverer's claim covered the command meanwhile (the caller deletes it under that claim).
 func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandRoute, id, via string, reply []byte) bool {
 	b := c.b
-	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, "")
+	err := b.svc.DeleteMessage(c.lazyCtx, project, route.Queue, id, "")
 	d.mu.Lock()
 	p, had := d.outstanding[id]
 	switch {
@@ -562,7 +576,7 @@ func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandR
 // finish deletes an acknowledged command (under claimID) and records its status.
 func (c *commandState) finish(project string, route CommandRoute, id, claimID string, had bool, via string, reply []byte) {
 	b := c.b
-	err := b.svc.DeleteMessage(b.ctx, project, route.Queue, id, claimID)
+	err := b.svc.DeleteMessage(c.lazyCtx, project, route.Queue, id, claimID)
 	if err != nil {
 		b.log.Debug("command acknowledgement not applied", "queue", route.Queue, "id", id, "via", via, "error", err)
 	} else if had || via == ViaReply {
@@ -581,7 +595,7 @@ func (c *commandState) postResult(project string, route CommandRoute, id, via st
 	defer b.bodies.Put(bufp)
 	*bufp = AppendResult((*bufp)[:0], id, route.Device, route.Queue, via, b.now(), reply)
 	msg := [1]broker.BodyMessage{{Body: *bufp, ClientID: deviceClientID(project, route.Device)}}
-	if _, err := b.svc.PostBodies(b.ctx, project, rq, msg[:]); err != nil {
+	if _, err := b.svc.PostBodies(c.lazyCtx, project, rq, msg[:]); err != nil {
 		b.count(cResultErrors)
 		b.log.Warn("command result not stored", "queue", rq, "id", id, "error", err)
 	}

@@ -111,6 +111,11 @@
 // write (p50 ~1 ms, p99 12-40 ms on this disk), a worker hand-off (p99 up to 48 ms when every worker waited
 // on a claim's fsync) and the claim's store write (p50 ~1 ms, p99 15-30 ms); publishing took 15 µs. Early
 // delivery leaves the post's write alone on that path; the p99 that remains is the store's fsync tail.
+// The writes no device waits for (an acknowledgement's delete and status record, a claim that covers commands
+// delivered early) are made with store.WithDeferredCommit: they ride on the next post's fsync instead of
+// each starting its own. At 1k commands/s that took the store from ~2.9 commits per command to ~0.9 (the
+// committer was busy ~90% of the time, now ~35%), server CPU per command from 0.58-0.64 ms to 0.48-0.55 ms,
+// and the round trip's p99 from 9.7-11.7 ms to 3.3-7.1 ms in four of five alternating runs (17.8 in one).
 //
 // # Resources
 //
