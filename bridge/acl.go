@@ -18,6 +18,8 @@ type session struct {
 	operator bool
 	// claims holds only the token's queues claim (queuesClaim), for AllowsQueue; nil without auth.
 	claims *signing.Claims
+	// token is checked again every credential_check (checkCredentials); nil without auth.
+	token *Token
 }
 
 // deviceClientID derives a stable Zaqar Client-ID (a version 8 UUID) from a device id, so that the messages a

@@ -23,6 +23,32 @@ type TokenVerifier struct {
 	Revoked func(jti, subject string, issuedAt time.Time) bool
 }
 
+// Token is what a session keeps of the token it connected with, to check it again while it lasts.
+type Token struct {
+	ID       string    // jti
+	Subject  string    // sub
+	IssuedAt time.Time // zero without iat
+	Expires  time.Time // zero without exp
+}
+
+// CredentialChecker is implemented by a Verifier that can tell whether a token it accepted earlier is still
+// good. The bridge asks it every credential_check for each connected client, and disconnects the client whose
+// token expired (ErrTokenExpired) or was revoked (ErrTokenRevoked) meanwhile.
+type CredentialChecker interface {
+	CheckToken(t Token, now time.Time) error
+}
+
+// CheckToken implements CredentialChecker, with the leeway that VerifyToken allows.
+func (v TokenVerifier) CheckToken(t Token, now time.Time) error {
+	if !t.Expires.IsZero() && now.After(t.Expires.Add(v.Leeway)) {
+		return ErrTokenExpired
+	}
+	if v.Revoked != nil && v.Revoked(t.ID, t.Subject, t.IssuedAt) {
+		return ErrTokenRevoked
+	}
+	return nil
+}
+
 // VerifyToken implements Verifier.
 func (v TokenVerifier) VerifyToken(token string, now time.Time) (*signing.Claims, error) {
 	c, err := signing.VerifyToken(v.Keys, token, now, v.Leeway)
@@ -72,7 +98,8 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 			b.count(cConnectToken)
 			return nil, packets.ErrBadUsernameOrPassword
 		}
-		s = &session{claims: queuesClaim(claims), operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember)}
+		s = &session{claims: queuesClaim(claims), operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember),
+			token: tokenOf(claims)}
 		if validDeviceID(claims.Subject) {
 			s.device = claims.Subject
 		}
@@ -106,11 +133,23 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 	return s, packets.CodeSuccess
 }
 
+// tokenOf keeps what CheckToken needs of a token's claims.
+func tokenOf(c *signing.Claims) *Token {
+	t := &Token{ID: c.ID, Subject: c.Subject}
+	if c.IssuedAt != nil {
+		t.IssuedAt = c.IssuedAt.Time
+	}
+	if c.ExpiresAt != nil {
+		t.Expires = c.ExpiresAt.Time
+	}
+	return t
+}
+
 // everyQueue is the queues claim of every token that has none, shared by their sessions.
 var everyQueue = &signing.Claims{}
 
-// queuesClaim keeps of a token's claims what a session checks for as long as it lasts: the queues claim. The
-// rest (the subject and project, already in the session; the id, roles and times, checked at CONNECT) would
+// queuesClaim keeps of a token's claims what the ACL checks for as long as a session lasts: the queues claim.
+// The rest (the project, already in the session; the roles, checked at CONNECT; what tokenOf keeps) would
 // otherwise stay in memory with every connection, ~0.3 KB each.
 func queuesClaim(c *signing.Claims) *signing.Claims {
 	if c.Queues == nil {

@@ -161,6 +161,9 @@ func (b *Bridge) Start() error {
 		}
 	}
 	b.cmd.start()
+	if checker, ok := b.verifier.(CredentialChecker); ok && b.cfg.Auth == AuthJWT {
+		go b.checkCredentials(checker)
+	}
 	b.svc.AddObserver(b)
 	if err := b.srv.Serve(); err != nil {
 		return err

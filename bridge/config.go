@@ -65,6 +65,11 @@ type Config struct {
 	IngestConcurrency int           `yaml:"ingest_concurrency"`
 	IngestWait        time.Duration `yaml:"ingest_wait"`
 
+	// CredentialCheck is how often the token of every connected client is checked again (jwt auth): a client
+	// whose token has expired or been revoked since it connected is disconnected (MQTT 5: DISCONNECT 0xA0
+	// "token expired" or 0x87 "token revoked"; MQTT 3.1.1: the connection is closed).
+	CredentialCheck time.Duration `yaml:"credential_check"`
+
 	// Commands configures command delivery.
 	Commands CommandsConfig `yaml:"commands"`
 	// ACL configures what device tokens may do beyond their telemetry and command topics.
@@ -150,6 +155,7 @@ func DefaultConfig() Config {
 		TopicAliasMaximum: 16,
 		IngestConcurrency: 512,
 		IngestWait:        time.Second,
+		CredentialCheck:   time.Second,
 		Commands: CommandsConfig{
 			ClaimTTL:   60 * time.Second,
 			ClaimGrace: 60 * time.Second,
@@ -191,6 +197,8 @@ func (c Config) Validate() error {
 	check(c.TopicAliasMaximum >= 0 && c.TopicAliasMaximum <= 65535, "topic_alias_maximum must be within [0, 65535]")
 	check(c.IngestConcurrency >= 1, "ingest_concurrency must be positive")
 	check(c.IngestWait >= 0, "ingest_wait must not be negative")
+	check(c.CredentialCheck >= 10*time.Millisecond && c.CredentialCheck <= time.Hour,
+		"credential_check must be within [10ms, 1h]")
 	check(c.Commands.ClaimTTL >= time.Second && c.Commands.ClaimTTL%time.Second == 0,
 		"commands.claim_ttl must be a positive whole number of seconds")
 	check(c.Commands.ClaimGrace >= 0 && c.Commands.ClaimGrace%time.Second == 0,

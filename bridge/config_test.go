@@ -31,6 +31,7 @@ func TestConfigValidate(t *testing.T) {
 		"write_queue":      func(c *Config) { c.WriteQueue = 0 },
 		"read_buffer":      func(c *Config) { c.ReadBuffer = 1 },
 		"ingest":           func(c *Config) { c.IngestConcurrency = 0 },
+		"credential_check": func(c *Config) { c.CredentialCheck = 0 },
 		"commands.claim":   func(c *Config) { c.Commands.ClaimTTL = 1500 * time.Millisecond },
 		"commands.window":  func(c *Config) { c.Commands.Window = 0 },
 		"commands.workers": func(c *Config) { c.Commands.Workers = 0 },

@@ -46,8 +46,14 @@
 //
 // Caveat: the MQTT topic space is one for the whole broker, while queues are per project. Device ids should
 // therefore be unique across the projects that share a broker, and operators of one project can see the
-// plain MQTT traffic of another. A connected client keeps its rights until it disconnects, even if its token
-// expires or is revoked meanwhile.
+// plain MQTT traffic of another.
+//
+// A token is checked again while its connection lasts: every credential_check (1 s) the bridge asks the
+// Verifier (CredentialChecker) about the token of each connected client, and a client whose token has expired
+// (past the verifier's leeway) or been revoked since it connected is disconnected, with DISCONNECT 0xA0
+// "token expired" or 0x87 "token revoked" for MQTT 5 (3.1.1 has no server DISCONNECT: the connection is
+// closed). Its will is published, as for any connection the server ends. Counted as
+// connection.dropped.token_expired and connection.dropped.token_revoked.
 //
 // # Delivery guarantees
 //

@@ -16,6 +16,8 @@ var (
 	ErrNoVerifier = errors.New("bridge: jwt auth needs a token verifier")
 	// ErrTokenRevoked: the token is on the revocation list.
 	ErrTokenRevoked = errors.New("bridge: token revoked")
+	// ErrTokenExpired: a token accepted at CONNECT has expired since.
+	ErrTokenExpired = errors.New("bridge: token expired")
 	// ErrCommandTopic: Publish was asked to publish on a device's command topic (commands go through their
 	// queue, so that they are tracked and acknowledged).
 	ErrCommandTopic = errors.New("bridge: command topics take commands through their queue")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ type env struct {
 	signer *signing.TokenSigner
 	posts  *postRecorder
 	ctx    context.Context
+	// revoked holds the jtis the verifier refuses; skew moves the bridge's clock (nanoseconds, from now on).
+	revoked *sync.Map
+	skew    *atomic.Int64
 }
 
 // testLimits are Zaqar's defaults with the minimum claim ttl and grace lowered, so that a test can let a
@@ -83,7 +87,13 @@ func newEnvOver(t testing.TB, wrap func(store.Store) store.Store, opts ...envOpt
 	for _, o := range opts {
 		o(&cfg)
 	}
-	b, err := New(svc, cfg, TokenVerifier{Keys: keys, Leeway: time.Second}, testLogger(t))
+	revoked, skew := &sync.Map{}, &atomic.Int64{}
+	verifier := TokenVerifier{Keys: keys, Leeway: time.Second, Revoked: func(jti, _ string, _ time.Time) bool {
+		_, ok := revoked.Load(jti)
+		return ok
+	}}
+	clock := WithClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) })
+	b, err := New(svc, cfg, verifier, testLogger(t), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +105,8 @@ func newEnvOver(t testing.TB, wrap func(store.Store) store.Store, opts ...envOpt
 			t.Errorf("close: %v", err)
 		}
 	})
-	return &env{t: t, st: st, svc: svc, b: b, signer: signer, posts: posts, ctx: context.Background()}
+	return &env{t: t, st: st, svc: svc, b: b, signer: signer, posts: posts, ctx: context.Background(),
+		revoked: revoked, skew: skew}
 }
 
 // testLogger logs to stderr at debug level with ZEDGE_TEST_LOG=1, else nowhere.
@@ -168,6 +179,8 @@ type v5 struct {
 	*paho.Client
 	connack *paho.Connack
 	msgs    chan *paho.Publish
+	// disconnects receives the server's DISCONNECT, if it sends one.
+	disconnects chan *paho.Disconnect
 }
 
 func (e *env) v5(clientID, password string, tweak ...func(*paho.Connect)) *v5 {
@@ -184,9 +197,10 @@ func (e *env) tryV5(clientID, password string, tweak ...func(*paho.Connect)) (*v
 	if err != nil {
 		return nil, err
 	}
-	msgs := make(chan *paho.Publish, 100)
+	msgs, disconnects := make(chan *paho.Publish, 100), make(chan *paho.Disconnect, 1)
 	c := paho.NewClient(paho.ClientConfig{
-		Conn: conn,
+		Conn:               conn,
+		OnServerDisconnect: func(d *paho.Disconnect) { disconnects <- d },
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(r paho.PublishReceived) (bool, error) {
 			msgs <- r.Packet
 			return true, nil
@@ -208,7 +222,7 @@ func (e *env) tryV5(clientID, password string, tweak ...func(*paho.Connect)) (*v
 		return nil, err
 	}
 	e.t.Cleanup(func() { _ = c.Disconnect(&paho.Disconnect{}) })
-	return &v5{Client: c, connack: ca, msgs: msgs}, nil
+	return &v5{Client: c, connack: ca, msgs: msgs, disconnects: disconnects}, nil
 }
 
 // publish sends a QoS 1 publish and returns the PUBACK's reason code.

@@ -55,6 +55,8 @@ const (
 	cConnectToken
 	cConnectClientID
 	cConnectWill
+	cDroppedExpired
+	cDroppedRevoked
 	cDeniedPublish
 	cDeniedSubscribe
 	cIngested
@@ -76,6 +78,8 @@ var counterNames = [numCounters]string{
 	cConnectToken:         "connect.refused.token",
 	cConnectClientID:      "connect.refused.client_id",
 	cConnectWill:          "connect.refused.will",
+	cDroppedExpired:       "connection.dropped.token_expired",
+	cDroppedRevoked:       "connection.dropped.token_revoked",
 	cDeniedPublish:        "acl.denied.publish",
 	cDeniedSubscribe:      "acl.denied.subscribe",
 	cIngested:             "telemetry.stored",
