@@ -2,7 +2,6 @@ package badgerstore_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -15,15 +14,7 @@ func deferStore(t *testing.T, dir string, commitDefer time.Duration, n int) (*ba
 	t.Helper()
 	cfg := badgerstore.DefaultConfig(dir)
 	cfg.CommitDefer = commitDefer
-	s, err := badgerstore.Open(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
-			t.Error(err)
-		}
-	})
+	s := openStore(t, cfg)
 	msgs := make([]store.NewMessage, n)
 	for i := range msgs {
 		msgs[i] = store.NewMessage{Body: []byte(`{"n":1}`), TTL: time.Hour}
