@@ -118,14 +118,19 @@ func decodeDeviceCommand(t *testing.T, payload []byte) deviceCommand {
 	return c
 }
 
-// v5Connect connects an MQTT 5 client (paho.golang) and returns it with its CONNACK.
-func v5Connect(t *testing.T, addr, clientID, token string) (*paho.Client, *paho.Connack, error) {
+// v5Connect connects an MQTT 5 client (paho.golang) and returns it with its CONNACK; configure may set
+// callbacks that paho only takes at creation.
+func v5Connect(t *testing.T, addr, clientID, token string, configure ...func(*paho.ClientConfig)) (*paho.Client, *paho.Connack, error) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := paho.NewClient(paho.ClientConfig{Conn: conn})
+	cfg := paho.ClientConfig{Conn: conn}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	c := paho.NewClient(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), mqttWait)
 	defer cancel()
 	ca, err := c.Connect(ctx, &paho.Connect{ClientID: clientID, CleanStart: true, KeepAlive: 30,

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -14,30 +13,22 @@ import (
 	pahov3 "github.com/eclipse/paho.mqtt.golang"
 )
 
-// v5Watched connects an MQTT 5 device like v5Connect, and also returns the DISCONNECT the server sends it, if
-// any (v5Connect's client has no OnServerDisconnect, and paho takes it only at construction).
+// v5Watched connects an MQTT 5 device with v5Connect and also returns the DISCONNECT the server sends it, if
+// any.
 func v5Watched(t *testing.T, addr, clientID, token string) (*paho.Client, <-chan *paho.Disconnect) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	disconnects := make(chan *paho.Disconnect, 1)
-	c := paho.NewClient(paho.ClientConfig{Conn: conn, OnServerDisconnect: func(d *paho.Disconnect) {
-		select {
-		case disconnects <- d:
-		default:
+	c, ca, err := v5Connect(t, addr, clientID, token, func(cfg *paho.ClientConfig) {
+		cfg.OnServerDisconnect = func(d *paho.Disconnect) {
+			select {
+			case disconnects <- d:
+			default:
+			}
 		}
-	}})
-	ctx, cancel := context.WithTimeout(context.Background(), mqttWait)
-	defer cancel()
-	ca, err := c.Connect(ctx, &paho.Connect{ClientID: clientID, CleanStart: true, KeepAlive: 30,
-		Username: clientID, UsernameFlag: true, Password: []byte(token), PasswordFlag: true})
+	})
 	if err != nil {
-		conn.Close()
 		t.Fatalf("connect %s: %v %+v", clientID, err, ca)
 	}
-	t.Cleanup(func() { _ = c.Disconnect(&paho.Disconnect{}) })
 	return c, disconnects
 }
 
