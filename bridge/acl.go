@@ -20,6 +20,8 @@ type session struct {
 	claims *signing.Claims
 	// token is checked again every credential_check (checkCredentials); nil without auth.
 	token *Token
+	// ns is the namespace of the client's topics and client id in the MQTT server (namespaceOf its project).
+	ns string
 }
 
 // deviceClientID derives a stable Zaqar Client-ID (a version 8 UUID) from a device id, so that the messages a

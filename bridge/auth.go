@@ -85,7 +85,7 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 		if !validDeviceID(device) {
 			device = ""
 		}
-		s = &session{operator: true, device: device}
+		s = &session{operator: true, device: device, ns: b.defaultNS}
 		s.caller = broker.Caller{Project: b.cfg.DefaultProject, ClientID: deviceClientID(b.cfg.DefaultProject, device)}
 	} else {
 		claims, err := b.verifier.VerifyToken(string(pk.Connect.Password), b.now())
@@ -99,7 +99,7 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 			return nil, packets.ErrBadUsernameOrPassword
 		}
 		s = &session{claims: queuesClaim(claims), operator: claims.IsAdmin() || claims.HasRole(signing.RoleMember),
-			token: tokenOf(claims)}
+			token: tokenOf(claims), ns: namespaceOf(claims.ProjectID)}
 		if validDeviceID(claims.Subject) {
 			s.device = claims.Subject
 		}
@@ -129,7 +129,9 @@ func (b *Bridge) authenticate(cl *mqtt.Client, pk packets.Packet) (*session, pac
 			b.count(cConnectWill)
 			return nil, codeWillNotAuthorized
 		}
+		cl.Properties.Will.TopicName = s.ns + will.TopicName
 	}
+	cl.ID = s.ns + cl.ID // the server's client registry (session takeover) is per project too
 	return s, packets.CodeSuccess
 }
 

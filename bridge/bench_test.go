@@ -251,7 +251,7 @@ func rawReceiveAck(b *testing.B, c io.ReadWriter, topic string) {
 func waitInflightEmpty(b *testing.B, e *env, clientID string) {
 	deadline := time.Now().Add(waitLimit)
 	for {
-		cl, ok := e.b.srv.Clients.Get(clientID)
+		cl, ok := e.b.srv.Clients.Get(namespaceOf(testProject) + clientID)
 		if ok && cl.State.Inflight.Len() == 0 {
 			return
 		}

@@ -36,6 +36,8 @@ type Bridge struct {
 
 	sessions sync.Map // *mqtt.Client → *session
 	counters counters
+	// defaultNS is the namespace of the clients of auth none (the default project).
+	defaultNS string
 
 	ingestSlots chan struct{}
 	bodies      sync.Pool // *[]byte envelopes
@@ -93,6 +95,7 @@ func New(svc *broker.Service, cfg Config, verifier Verifier, log *slog.Logger, o
 		svc: svc, cfg: cfg, verifier: verifier, log: log.With("component", "mqtt"), now: time.Now,
 		mapper: mapper, acl: acl,
 		ingestSlots: make(chan struct{}, cfg.IngestConcurrency),
+		defaultNS:   namespaceOf(cfg.DefaultProject),
 		closing:     make(chan struct{}),
 		ctx:         ctx, cancel: cancel,
 	}
@@ -272,11 +275,11 @@ func (t TLSConfig) load() (*tls.Config, error) {
 	return c, nil
 }
 
-// Publish publishes payload on topic as the broker itself, for zedge's own publishers (the mqtt: subscribers
-// of notifications; it satisfies notify.Publisher). It reaches MQTT subscribers only: like every publish of
-// the inline client it never enters a queue (loop guard). A device's command topic is refused
-// (ErrCommandTopic), as are topics with wildcards and $ topics (ErrBadTopic).
-func (b *Bridge) Publish(topic string, payload []byte, qos byte, retain bool) error {
+// Publish publishes payload on topic of the project as the broker itself, for zedge's own publishers (the
+// mqtt: subscribers of notifications; it satisfies notify.Publisher). It reaches the project's MQTT
+// subscribers only: like every publish of the inline client it never enters a queue (loop guard). A device's
+// command topic is refused (ErrCommandTopic), as are topics with wildcards and $ topics (ErrBadTopic).
+func (b *Bridge) Publish(project, topic string, payload []byte, qos byte, retain bool) error {
 	switch {
 	case b.isClosing() || !b.started.Load():
 		return ErrClosed
@@ -285,5 +288,5 @@ func (b *Bridge) Publish(topic string, payload []byte, qos byte, retain bool) er
 	case b.mapper.IsCommandTopic(topic):
 		return ErrCommandTopic
 	}
-	return b.srv.Publish(topic, payload, retain, min(qos, 2))
+	return b.srv.Publish(namespaceOf(project)+topic, payload, retain, min(qos, 2))
 }

@@ -60,6 +60,8 @@ const (
 type deliverer struct {
 	key   queueKey
 	route CommandRoute
+	// topic is the route's command topic in the project's namespace (namespace.go).
+	topic string
 
 	// clients are the connections of the device subscribed to its command topic (guarded by commandState.mu).
 	clients map[*mqtt.Client]struct{}
@@ -198,8 +200,9 @@ func (c *commandState) refresh(cl *mqtt.Client) {
 	c.mu.Lock()
 	for _, r := range routes {
 		ready := false
+		topic := s.ns + r.Topic
 		for filter := range subs {
-			if filterMatches(filter, r.Topic) {
+			if filterMatches(filter, topic) {
 				ready = true
 				break
 			}
@@ -209,7 +212,7 @@ func (c *commandState) refresh(cl *mqtt.Client) {
 		switch {
 		case ready && !cl.Closed():
 			if d == nil {
-				d = &deliverer{key: key, route: r, clients: map[*mqtt.Client]struct{}{}}
+				d = &deliverer{key: key, route: r, topic: topic, clients: map[*mqtt.Client]struct{}{}}
 				c.byQueue[key] = d
 			}
 			if _, ok := d.clients[cl]; !ok {
@@ -460,7 +463,7 @@ func (c *commandState) publish(d *deliverer, m broker.Message) {
 	payload := AppendCommand(make([]byte, 0, len(m.Body)+96), m.ID, m.Body, m.TTL, time.Since(m.Created))
 	pk := packets.Packet{
 		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
-		TopicName:   d.route.Topic,
+		TopicName:   d.topic,
 		Payload:     payload,
 		PacketID:    1, // the server needs one to accept a QoS 1 packet; each subscriber gets its own
 		Properties: packets.Properties{

@@ -44,9 +44,11 @@
 // client id when it gives no username. Refusals and denials are counted (Counters). The client id "inline"
 // is the MQTT server's own and is refused.
 //
-// Caveat: the MQTT topic space is one for the whole broker, while queues are per project. Device ids should
-// therefore be unique across the projects that share a broker, and operators of one project can see the
-// plain MQTT traffic of another.
+// Projects do not share the MQTT topic space (namespace.go): inside the MQTT server every topic, will, filter
+// and client id of a client is prefixed with its project's namespace, and publishes leave it on the way out.
+// Two projects may use the same topic names and device ids; neither sees the other's publishes, retained
+// messages or shared subscriptions, nor takes over the other's sessions, and each sees only its own names.
+// $SYS topics are the server's and stay global.
 //
 // A token is checked again while its connection lasts: every credential_check (1 s) the bridge asks the
 // Verifier (CredentialChecker) about the token of each connected client, and a client whose token has expired

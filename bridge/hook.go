@@ -26,6 +26,8 @@ var provided = []byte{
 	mqtt.OnPacketProcessed,
 	mqtt.OnUnsubscribed,
 	mqtt.OnPacketEncode,
+	mqtt.OnSubscribe,
+	mqtt.OnUnsubscribe,
 }
 
 func (h *hook) ID() string { return "zedge-bridge" }
@@ -123,7 +125,8 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		h.b.log.Debug("mqtt publish denied", "client", cl.ID, "topic", topic)
 		return false
 	}
-	if h.b.maySubscribe(s, topic) {
+	// A filter being subscribed, or the topic of a publish being delivered: either is in s's namespace.
+	if h.b.maySubscribe(s, outerFilter(s.ns, topic)) {
 		return true
 	}
 	h.b.count(cDeniedSubscribe)
@@ -141,9 +144,40 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	h.b.sessions.Delete(cl)
 }
 
-// OnPublish stores telemetry and MQTT-posted commands; see Bridge.onPublish.
+// OnPublish stores telemetry and MQTT-posted commands (see Bridge.onPublish), then moves the publish into
+// its project's namespace for routing and retaining (namespace.go).
 func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	return h.b.onPublish(cl, pk)
+	pk, err := h.b.onPublish(cl, pk)
+	if err == nil && !cl.Net.Inline {
+		if s := h.b.session(cl); s != nil {
+			pk.TopicName = s.ns + pk.TopicName
+		}
+	}
+	return pk, err
+}
+
+// OnSubscribe moves a client's filters into its project's namespace; the ACL check that follows sees them
+// there (OnACLCheck takes them out again).
+func (h *hook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	h.b.innerFilters(cl, pk.Filters)
+	return pk
+}
+
+// OnUnsubscribe: as OnSubscribe.
+func (h *hook) OnUnsubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	h.b.innerFilters(cl, pk.Filters)
+	return pk
+}
+
+func (b *Bridge) innerFilters(cl *mqtt.Client, filters packets.Subscriptions) {
+	if cl.Net.Inline {
+		return
+	}
+	if s := b.session(cl); s != nil {
+		for i := range filters {
+			filters[i].Filter = innerFilter(s.ns, filters[i].Filter)
+		}
+	}
 }
 
 // OnPacketRead sees a device's PUBACK while the acknowledged command is still in the client's inflight store.
@@ -170,7 +204,15 @@ func (h *hook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
 
 // OnPacketEncode announces the packet size and topic alias limits in a successful MQTT 5 CONNACK (the server
 // enforces them but does not say so).
+//
+// A publish leaves its project's namespace on the way out: the client sees its own topic names.
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Publish && pk.TopicName != "" {
+		if s := h.b.session(cl); s != nil {
+			pk.TopicName = strings.TrimPrefix(pk.TopicName, s.ns)
+		}
+		return pk
+	}
 	if pk.FixedHeader.Type == packets.Connack && pk.ReasonCode == packets.CodeSuccess.Code &&
 		cl.Properties.ProtocolVersion >= 5 {
 		pk.Properties.MaximumPacketSize = uint32(h.b.cfg.MaxPacketSize)

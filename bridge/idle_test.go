@@ -79,8 +79,8 @@ func TestDetachedConnectInUse(t *testing.T) {
 	if err != nil || ca.ReasonCode != 0 {
 		t.Fatalf("connect: %v %+v", err, ca)
 	}
-	if _, ok := e.b.srv.Clients.Get("ac-12"); !ok {
-		t.Fatal("the device is not found under its client id")
+	if _, ok := e.b.srv.Clients.Get(namespaceOf(testProject) + "ac-12"); !ok {
+		t.Fatal("the device is not found under its client id (in its project's namespace)")
 	}
 	_ = conn.Close() // no DISCONNECT: the server publishes the will
 	will := ops.next(t)

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -116,7 +117,7 @@ func (b *Bridge) deviceOf(s *session, cl *mqtt.Client) string {
 	if s.device != "" {
 		return s.device
 	}
-	return cl.ID
+	return strings.TrimPrefix(cl.ID, s.ns)
 }
 
 // acquire takes an ingest slot. An MQTT 5 client waits up to IngestWait, then is refused; a 3.1.1 client,

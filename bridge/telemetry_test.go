@@ -241,23 +241,36 @@ func TestTelemetryQoS2(t *testing.T) {
 	}
 }
 
-// Bridge.Publish reaches MQTT subscribers and never a queue, and refuses command topics.
+// Bridge.Publish reaches the project's MQTT subscribers and never a queue, and refuses command topics.
 func TestPublishAsBroker(t *testing.T) {
 	e := newEnv(t)
 	op := e.v5("ops", e.token("ops", signing.RoleMember))
 	op.subscribe(t, "sensors/#", 1)
-	if err := e.b.Publish("sensors/b8/r1/temp", []byte(`{"from":"zedge"}`), 1, false); err != nil {
+	other := e.v5("ops-2", e.tokenFor("ops-2", "other-project", nil, signing.RoleMember))
+	other.subscribe(t, "sensors/#", 1)
+	if err := e.b.Publish(testProject, "sensors/b8/r1/temp", []byte(`{"from":"zedge"}`), 1, false); err != nil {
 		t.Fatal(err)
 	}
-	if got := op.next(t); string(got.Payload) != `{"from":"zedge"}` {
-		t.Errorf("subscriber got %s", got.Payload)
+	if got := op.next(t); string(got.Payload) != `{"from":"zedge"}` || got.Topic != "sensors/b8/r1/temp" {
+		t.Errorf("subscriber got %s on %q", got.Payload, got.Topic)
+	}
+	if err := e.b.Publish("other-project", "sensors/b9/r1/temp", []byte(`{"to":"other"}`), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := other.next(t); string(got.Payload) != `{"to":"other"}` {
+		t.Errorf("the other project's subscriber got %s (its own project's publish was first)", got.Payload)
+	}
+	select {
+	case m := <-op.msgs:
+		t.Errorf("a publish to another project reached this one: %s %s", m.Topic, m.Payload)
+	default:
 	}
 	if n := len(e.messages("telemetry-b8")); n != 0 {
 		t.Errorf("the broker's own publish was stored: %d", n)
 	}
 	for topic, want := range map[string]error{"devices/ac-1/commands": ErrCommandTopic, "a/+/b": ErrBadTopic,
 		"$SYS/x": ErrBadTopic, "": ErrBadTopic} {
-		if err := e.b.Publish(topic, []byte(`{}`), 1, false); !errors.Is(err, want) {
+		if err := e.b.Publish(testProject, topic, []byte(`{}`), 1, false); !errors.Is(err, want) {
 			t.Errorf("Publish(%q) = %v, want %v", topic, err, want)
 		}
 	}

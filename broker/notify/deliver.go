@@ -198,5 +198,5 @@ func (n *Notifier) publish(d *delivery) error {
 		qos = 0
 	}
 	retain := string(opts["retain"]) == "true"
-	return n.mqtt.Publish(topic, d.payload, qos, retain)
+	return n.mqtt.Publish(d.project, topic, d.payload, qos, retain)
 }

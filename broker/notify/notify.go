@@ -15,10 +15,11 @@ import (
 	"github.com/zedge-io/zedge/signing"
 )
 
-// Publisher republishes a notification on an MQTT topic of the embedded broker (mqtt: subscribers). The
-// MQTT bridge can satisfy it; without one, mqtt: notifications are undeliverable.
+// Publisher republishes a notification on an MQTT topic of the embedded broker (mqtt: subscribers), among
+// the topics of the queue's project. The MQTT bridge can satisfy it; without one, mqtt: notifications are
+// undeliverable.
 type Publisher interface {
-	Publish(topic string, payload []byte, qos byte, retain bool) error
+	Publish(project, topic string, payload []byte, qos byte, retain bool) error
 }
 
 // MQTTScheme is the subscriber scheme of mqtt:<topic> subscriptions. It is zedge's, not Zaqar's: the app

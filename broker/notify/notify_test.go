@@ -240,24 +240,25 @@ func TestSkipsSocketSubscriptionsAndRoutesMQTT(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 	d := &delivery{sub: broker.Subscription{Subscriber: "mqtt:alerts/b1", Options: []byte(`{"qos": 0, "retain": true}`)},
-		payload: []byte(`{"x": 1}`)}
+		payload: []byte(`{"x": 1}`), project: "p-7"}
 	if err := e.n.send(d); err != nil {
 		t.Fatal(err)
 	}
-	if pub.topic != "alerts/b1" || string(pub.payload) != `{"x": 1}` || pub.qos != 0 || !pub.retain {
+	if pub.project != "p-7" || pub.topic != "alerts/b1" || string(pub.payload) != `{"x": 1}` || pub.qos != 0 || !pub.retain {
 		t.Errorf("published %+v", pub)
 	}
 }
 
 type fakePublisher struct {
+	project string
 	topic   string
 	payload []byte
 	qos     byte
 	retain  bool
 }
 
-func (p *fakePublisher) Publish(topic string, payload []byte, qos byte, retain bool) error {
-	p.topic, p.payload, p.qos, p.retain = topic, payload, qos, retain
+func (p *fakePublisher) Publish(project, topic string, payload []byte, qos byte, retain bool) error {
+	p.project, p.topic, p.payload, p.qos, p.retain = project, topic, payload, qos, retain
 	return nil
 }
 

@@ -161,10 +161,12 @@ func TestMQTTConfigErrors(t *testing.T) {
 }
 
 // A subscription whose subscriber is mqtt:<topic> (zedge's extension) is accepted over REST and republishes
-// each posted message, as Zaqar's notification payload, on that topic of the embedded broker.
+// each posted message, as Zaqar's notification payload, on that topic of the embedded broker, among the topics
+// of the queue's project (an MQTT client without auth belongs to mqtt.default_project).
 func TestMQTTSubscriberGetsNotifications(t *testing.T) {
 	cfg := testConfig(t, StoreMemory)
 	cfg.MQTT.Addr = "127.0.0.1:0"
+	cfg.MQTT.DefaultProject = "app-test" // the project of call()
 	r := start(t, cfg, Options{})
 	c, err := mqttConnect(t, r.app.MQTTAddr(), "alarm-panel", "")
 	if err != nil {
