@@ -34,9 +34,9 @@ func namespaceOf(project string) string {
 // innerFilter is a client's subscription filter as the MQTT server keeps it: in namespace ns, a shared
 // subscription keeping its $share/{group}/ in front; $ filters stay as they are.
 func innerFilter(ns, filter string) string {
-	if rest, ok := strings.CutPrefix(filter, "$share/"); ok {
+	if share, rest, ok := cutShare(filter); ok {
 		if group, f, found := strings.Cut(rest, "/"); found {
-			return "$share/" + group + "/" + ns + f
+			return share + group + "/" + ns + f
 		}
 		return filter // malformed: the server refuses it
 	}
@@ -48,11 +48,22 @@ func innerFilter(ns, filter string) string {
 
 // outerFilter undoes innerFilter.
 func outerFilter(ns, filter string) string {
-	if rest, ok := strings.CutPrefix(filter, "$share/"); ok {
+	if share, rest, ok := cutShare(filter); ok {
 		if group, f, found := strings.Cut(rest, "/"); found {
-			return "$share/" + group + "/" + strings.TrimPrefix(f, ns)
+			return share + group + "/" + strings.TrimPrefix(f, ns)
 		}
 		return filter
 	}
 	return strings.TrimPrefix(filter, ns)
+}
+
+// cutShare splits a shared subscription's "$share/" (in the client's case) from the rest of filter. The MQTT
+// server takes the prefix in any case ("$SHARE/g/x" is shared too), so it is matched here in any case: one
+// left as a plain $ filter would be kept outside every namespace and reach any project's topics.
+func cutShare(filter string) (share, rest string, ok bool) {
+	const prefix = "$share/"
+	if len(filter) < len(prefix) || !strings.EqualFold(filter[:len(prefix)], prefix) {
+		return "", filter, false
+	}
+	return filter[:len(prefix)], filter[len(prefix):], true
 }

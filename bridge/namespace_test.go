@@ -30,6 +30,8 @@ func TestNamespaceNames(t *testing.T) {
 		{"$SYS/broker/#", "$SYS/broker/#"},
 		{"$share/g/sensors/+/x", "$share/g/~p/sensors/+/x"},
 		{"$share/g", "$share/g"},
+		{"$SHARE/g/sensors/#", "$SHARE/g/~p/sensors/#"}, // the server reads the share prefix in any case
+		{"$Share/g/~q/#", "$Share/g/~p/~q/#"},
 	} {
 		got := innerFilter(ns, c.filter)
 		if got != c.inner {
@@ -146,4 +148,22 @@ func TestProjectsAreIsolated(t *testing.T) {
 		default:
 		}
 	}
+}
+
+// The MQTT server takes "$share" in any case as a shared subscription, so the namespace goes inside it
+// whatever its case: a client cannot subscribe to another project's topics as "$SHARE/g/~other/#".
+func TestSharedSubscriptionAnyCaseStaysInProject(t *testing.T) {
+	e := newEnv(t)
+	const other = "other-project"
+	opA := e.v5("ops-a", e.token("ops-a", signing.RoleMember))
+	opB := e.v5("ops-b", e.tokenFor("ops-b", other, nil, signing.RoleMember))
+	for _, f := range []string{"$SHARE/g/" + namespaceOf(other) + "#", "$Share/h/" + namespaceOf(other) + "#", "marker"} {
+		if code := opA.subscribe(t, f, 1); code > 2 {
+			t.Fatalf("subscribe %s: %#x", f, code)
+		}
+	}
+	if code := opB.publish(t, "sensors/b1/r1/temp", []byte(`{"c":5}`)); code != 0 {
+		t.Fatalf("publish in B: %#x", code)
+	}
+	quiet(t, "A's $SHARE subscriber after B's publish", opA, func() { opA.publish(t, "marker", []byte(`"marker"`)) })
 }
