@@ -40,8 +40,8 @@ func innerFilter(ns, filter string) string {
 		}
 		return filter // malformed: the server refuses it
 	}
-	if strings.HasPrefix(filter, "$") {
-		return filter
+	if filter == "" || strings.HasPrefix(filter, "$") {
+		return filter // "": invalid, for the server to refuse ("~p/" would be valid)
 	}
 	return ns + filter
 }

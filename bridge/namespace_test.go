@@ -32,6 +32,7 @@ func TestNamespaceNames(t *testing.T) {
 		{"$share/g", "$share/g"},
 		{"$SHARE/g/sensors/#", "$SHARE/g/~p/sensors/#"}, // the server reads the share prefix in any case
 		{"$Share/g/~q/#", "$Share/g/~p/~q/#"},
+		{"", ""}, // invalid, and left so for the server to refuse: "~p/" would be a valid filter
 	} {
 		got := innerFilter(ns, c.filter)
 		if got != c.inner {
@@ -166,4 +167,14 @@ func TestSharedSubscriptionAnyCaseStaysInProject(t *testing.T) {
 		t.Fatalf("publish in B: %#x", code)
 	}
 	quiet(t, "A's $SHARE subscriber after B's publish", opA, func() { opA.publish(t, "marker", []byte(`"marker"`)) })
+}
+
+// An empty filter is refused ([MQTT-4.7.3-1]), as it was before namespaces: the namespace alone would make it
+// a valid filter.
+func TestEmptyFilterRefused(t *testing.T) {
+	e := newEnv(t)
+	op := e.v5("ops-a", e.token("ops-a", signing.RoleMember))
+	if code := op.subscribe(t, "", 1); code != 0x8F {
+		t.Fatalf("subscribe to an empty filter: reason %#x, want 0x8f (topic filter invalid)", code)
+	}
 }
