@@ -16,6 +16,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/zedge-io/zedge/broker"
+	"github.com/zedge-io/zedge/store"
 )
 
 // Bridge is the embedded MQTT broker with zedge's hooks: device authentication and ACL, telemetry into
@@ -38,6 +39,8 @@ type Bridge struct {
 	counters counters
 	// defaultNS is the namespace of the clients of auth none (the default project).
 	defaultNS string
+	// ingestCtx carries the telemetry store writes (see Config.IngestSharedCommits).
+	ingestCtx context.Context
 
 	ingestSlots chan struct{}
 	bodies      sync.Pool // *[]byte envelopes
@@ -98,6 +101,10 @@ func New(svc *broker.Service, cfg Config, verifier Verifier, log *slog.Logger, o
 		defaultNS:   namespaceOf(cfg.DefaultProject),
 		closing:     make(chan struct{}),
 		ctx:         ctx, cancel: cancel,
+	}
+	b.ingestCtx = ctx
+	if cfg.IngestSharedCommits {
+		b.ingestCtx = store.WithDeferredCommit(ctx)
 	}
 	for _, o := range opts {
 		o(b)

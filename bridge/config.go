@@ -64,6 +64,12 @@ type Config struct {
 	// publisher waits (its connection is not read meanwhile, which throttles it).
 	IngestConcurrency int           `yaml:"ingest_concurrency"`
 	IngestWait        time.Duration `yaml:"ingest_wait"`
+	// IngestSharedCommits lets each telemetry store write wait (up to the store's commit_defer, 5 ms with
+	// Badger) to share its fsync with other writes rather than start a commit of its own
+	// (store.WithDeferredCommit). The PUBACK still follows the durable write; it may come up to that much
+	// later when traffic is light, for ~10-20 % less broker CPU per message at moderate rates. False: every
+	// write commits at once.
+	IngestSharedCommits bool `yaml:"ingest_shared_commits"`
 
 	// CredentialCheck is how often the token of every connected client is checked again (jwt auth): a client
 	// whose token has expired or been revoked since it connected is disconnected (MQTT 5: DISCONNECT 0xA0
@@ -139,23 +145,24 @@ const (
 // a 64-slot write queue, and the campus rules (DefaultRules).
 func DefaultConfig() Config {
 	return Config{
-		Addr:              DefaultAddr,
-		WebSocket:         WebSocketConfig{Path: "/mqtt"},
-		Auth:              AuthJWT,
-		DefaultProject:    DefaultProject,
-		MaxPacketSize:     DefaultMaxPacketSize,
-		KeepaliveMin:      5 * time.Second,
-		KeepaliveMax:      5 * time.Minute,
-		ReceiveMaximum:    DefaultReceiveMaximum,
-		MaxInflight:       DefaultMaxInflight,
-		MaxSessionExpiry:  24 * time.Hour,
-		MaxClients:        100000,
-		WriteQueue:        DefaultWriteQueue,
-		ReadBuffer:        DefaultReadBuffer,
-		TopicAliasMaximum: 16,
-		IngestConcurrency: 512,
-		IngestWait:        time.Second,
-		CredentialCheck:   time.Second,
+		Addr:                DefaultAddr,
+		WebSocket:           WebSocketConfig{Path: "/mqtt"},
+		Auth:                AuthJWT,
+		DefaultProject:      DefaultProject,
+		MaxPacketSize:       DefaultMaxPacketSize,
+		KeepaliveMin:        5 * time.Second,
+		KeepaliveMax:        5 * time.Minute,
+		ReceiveMaximum:      DefaultReceiveMaximum,
+		MaxInflight:         DefaultMaxInflight,
+		MaxSessionExpiry:    24 * time.Hour,
+		MaxClients:          100000,
+		WriteQueue:          DefaultWriteQueue,
+		ReadBuffer:          DefaultReadBuffer,
+		TopicAliasMaximum:   16,
+		IngestConcurrency:   512,
+		IngestWait:          time.Second,
+		CredentialCheck:     time.Second,
+		IngestSharedCommits: true,
 		Commands: CommandsConfig{
 			ClaimTTL:   60 * time.Second,
 			ClaimGrace: 60 * time.Second,

@@ -61,8 +61,11 @@
 //
 // Telemetry in, at least once. The store write happens in the publish hook, before the MQTT server sends
 // the PUBACK (through broker.Service.PostBodies: the envelope is checked by the Service's own rules, as a
-// REST post's message would be, without a {"messages": [...]} wrapper to build and parse): a PUBACK (QoS 1) means the reading is in its queue with the same durability as a REST 201. If
-// it cannot be stored (invalid derived queue name, body too large, store failing) an MQTT 5 publisher gets a
+// REST post's message would be, without a {"messages": [...]} wrapper to build and parse): a PUBACK (QoS 1)
+// means the reading is in its queue with the same durability as a REST 201. With ingest_shared_commits (the
+// default) the write may wait up to the store's commit_defer (5 ms) to share an fsync with other writes, so
+// under light traffic a PUBACK may come that much later; at a fixed 12k msgs/s that cut the broker's CPU per
+// message from 75-76 to 59-68 µs. If it cannot be stored (invalid derived queue name, body too large, store failing) an MQTT 5 publisher gets a
 // PUBACK with a reason code (0x90 topic name invalid, 0x87 not authorized, 0x99 payload format invalid,
 // 0x80 unspecified error) and a reason string; an MQTT 3.1.1 publisher, which has no negative PUBACK, is
 // disconnected without a PUBACK and sends the message again after reconnecting. Nothing is dropped silently:

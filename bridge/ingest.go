@@ -166,7 +166,7 @@ func (b *Bridge) store(s *session, queue string, ttl int, pk packets.Packet, dev
 	defer b.bodies.Put(bufp)
 	*bufp = appendEnvelope((*bufp)[:0], pk.Payload, meta, asJSON)
 	msg := [1]broker.BodyMessage{{Body: *bufp, TTL: ttl, ClientID: s.caller.ClientID}}
-	_, err := b.svc.PostBodies(b.ctx, s.caller.Project, queue, msg[:])
+	_, err := b.svc.PostBodies(b.ingestCtx, s.caller.Project, queue, msg[:])
 	if err == nil && !asJSON && maybeJSON(pk.Payload) {
 		b.count(cIngestBinaryFallback)
 	}
