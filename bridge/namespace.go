@@ -57,13 +57,14 @@ func outerFilter(ns, filter string) string {
 	return strings.TrimPrefix(filter, ns)
 }
 
-// cutShare splits a shared subscription's "$share/" (in the client's case) from the rest of filter. The MQTT
-// server takes the prefix in any case ("$SHARE/g/x" is shared too), so it is matched here in any case: one
-// left as a plain $ filter would be kept outside every namespace and reach any project's topics.
+// cutShare splits a shared subscription's "$share/" (as the client spelled it) from the rest of filter. The
+// MQTT server takes a first level equal to "$share" under Unicode case folding as shared ("$SHARE/g/x", even
+// with U+017F for its s), so it is matched here the same way: one left as a plain $ filter would be kept outside every
+// namespace and reach any project's topics.
 func cutShare(filter string) (share, rest string, ok bool) {
-	const prefix = "$share/"
-	if len(filter) < len(prefix) || !strings.EqualFold(filter[:len(prefix)], prefix) {
+	level, rest, found := strings.Cut(filter, "/")
+	if !found || !strings.EqualFold(level, "$share") {
 		return "", filter, false
 	}
-	return filter[:len(prefix)], filter[len(prefix):], true
+	return filter[:len(level)+1], rest, true
 }

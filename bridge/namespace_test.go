@@ -32,6 +32,7 @@ func TestNamespaceNames(t *testing.T) {
 		{"$share/g", "$share/g"},
 		{"$SHARE/g/sensors/#", "$SHARE/g/~p/sensors/#"}, // the server reads the share prefix in any case
 		{"$Share/g/~q/#", "$Share/g/~p/~q/#"},
+		{"$\u017fhare/g/~q/#", "$\u017fhare/g/~p/~q/#"}, // U+017F folds to s
 		{"", ""}, // invalid, and left so for the server to refuse: "~p/" would be a valid filter
 	} {
 		got := innerFilter(ns, c.filter)
@@ -158,7 +159,8 @@ func TestSharedSubscriptionAnyCaseStaysInProject(t *testing.T) {
 	const other = "other-project"
 	opA := e.v5("ops-a", e.token("ops-a", signing.RoleMember))
 	opB := e.v5("ops-b", e.tokenFor("ops-b", other, nil, signing.RoleMember))
-	for _, f := range []string{"$SHARE/g/" + namespaceOf(other) + "#", "$Share/h/" + namespaceOf(other) + "#", "marker"} {
+	for _, f := range []string{"$SHARE/g/" + namespaceOf(other) + "#", "$Share/h/" + namespaceOf(other) + "#",
+		"$\u017fhare/i/" + namespaceOf(other) + "#", "marker"} {
 		if code := opA.subscribe(t, f, 1); code > 2 {
 			t.Fatalf("subscribe %s: %#x", f, code)
 		}
