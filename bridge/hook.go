@@ -126,7 +126,7 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return false
 	}
 	// A filter being subscribed, or the topic of a publish being delivered: either is in s's namespace.
-	if h.b.maySubscribe(s, outerFilter(s.ns, topic)) {
+	if inNamespace(s.ns, topic) && h.b.maySubscribe(s, outerFilter(s.ns, topic)) {
 		return true
 	}
 	h.b.count(cDeniedSubscribe)

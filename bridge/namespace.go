@@ -46,6 +46,18 @@ func innerFilter(ns, filter string) string {
 	return ns + filter
 }
 
+// inNamespace reports whether a filter or topic name, as the MQTT server has it, lies in namespace ns (a
+// shared subscription's filter after its $share/{group}/) or is one of the server's own $ names. The ACL
+// refuses anything else, so that no way of spelling a filter that innerFilter does not foresee can reach
+// another project.
+func inNamespace(ns, name string) bool {
+	if _, rest, ok := cutShare(name); ok {
+		_, f, found := strings.Cut(rest, "/")
+		return found && strings.HasPrefix(f, ns)
+	}
+	return strings.HasPrefix(name, ns) || strings.HasPrefix(name, "$")
+}
+
 // outerFilter undoes innerFilter.
 func outerFilter(ns, filter string) string {
 	if share, rest, ok := cutShare(filter); ok {

@@ -42,6 +42,14 @@ func TestNamespaceNames(t *testing.T) {
 		if back := outerFilter(ns, got); back != c.filter {
 			t.Errorf("outerFilter(%q) = %q, want %q", got, back, c.filter)
 		}
+		if c.filter != "" && c.filter != "$share/g" && !inNamespace(ns, got) {
+			t.Errorf("inNamespace(%q) = false for a filter innerFilter made", got)
+		}
+	}
+	for _, outside := range []string{"~q/sensors/#", "sensors/#", "$share/g/~q/x", "$SHARE/g/x", "$share/g", "~pp/x"} {
+		if inNamespace(ns, outside) {
+			t.Errorf("inNamespace(%q) = true: a name outside ~p/ passes", outside)
+		}
 	}
 }
 
@@ -59,8 +67,15 @@ func FuzzNamespace(f *testing.F) {
 		if other := project + "x"; namespaceOf(other) == ns {
 			t.Fatalf("%q and %q share namespace %q", project, other, ns)
 		}
-		if back := outerFilter(ns, innerFilter(ns, filter)); back != filter {
+		inner := innerFilter(ns, filter)
+		if back := outerFilter(ns, inner); back != filter {
 			t.Fatalf("filter %q came back as %q", filter, back)
+		}
+		if inner != filter && !inNamespace(ns, inner) {
+			t.Fatalf("innerFilter(%q) = %q is outside its namespace", filter, inner)
+		}
+		if other := namespaceOf(project + "x"); inner != filter && inNamespace(other, inner) {
+			t.Fatalf("innerFilter(%q) = %q is inside another project's namespace", filter, inner)
 		}
 	})
 }
