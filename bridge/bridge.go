@@ -14,6 +14,7 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/store"
@@ -222,7 +223,9 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() {
 			// The server's Close disconnects the clients one by one and waits for all of them; it runs here so
-			// that ctx bounds it.
+			// that ctx bounds it. The listeners are closed first with closeClients, so that Close finds them
+			// closed and does not use its own way of finding their clients (see closeClients).
+			b.srv.Listeners.CloseAll(b.closeClients)
 			_ = b.srv.Close()
 			b.srv.Listeners.ClientsWg.Wait()
 			b.cmd.stop()
@@ -238,6 +241,18 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		b.cancel()
 	})
 	return err
+}
+
+// closeClients disconnects the clients of a closing listener, as the MQTT server's own closeListenerClients
+// does, but finds them with Clients.GetAll: its Clients.GetByListener read-locks the client registry twice
+// (Len inside), which deadlocks when a client that is leaving at that moment waits for the write lock in
+// between; Shutdown then never returned (seen in TestConnectRefusals, mochi v2.7.9).
+func (b *Bridge) closeClients(listener string) {
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Listener == listener && !cl.Closed() {
+			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
 
 // isClosing reports whether Shutdown has begun.
