@@ -198,7 +198,7 @@ func benchIdleDevices(b *testing.B, delivered bool) {
 		topic := "devices/" + id + "/commands"
 		rawConnectSubscribe(b, c, id, tokens[i], topic)
 		if delivered {
-			if err := e.b.srv.Publish(topic, payload, false, 1); err != nil {
+			if err := e.b.srv.Publish(namespaceOf(testProject)+topic, payload, false, 1); err != nil {
 				b.Fatal(err)
 			}
 			rawReceiveAck(b, c, topic)
