@@ -22,8 +22,11 @@ const (
 	workloadMQTTQoS0 = "mqtt-qos0"
 	workloadMQTTCmd  = "mqtt-cmd"
 	workloadMQTTIdle = "mqtt-idle"
-	mqttWorkloadSet  = workloadMQTTQoS1 + "," + workloadMQTTQoS0 + "," + workloadMQTTCmd + "," + workloadMQTTIdle
-	mqttProject      = "default"
+	// The QoS 0 flood runs last of the latency workloads: for some twenty seconds after it (its zedge stopped,
+	// its data removed, even after a sync(2)) this virtual machine stays slow, and mqtt-cmd right after it
+	// measured a p99 of 60-137 ms against 2 ms twenty seconds later or on its own.
+	mqttWorkloadSet = workloadMQTTQoS1 + "," + workloadMQTTCmd + "," + workloadMQTTIdle + "," + workloadMQTTQoS0
+	mqttProject     = "default"
 	// telemetryBuildings is how many telemetry queues the devices spread over (sensors/b{n%10}/... →
 	// telemetry-b{n%10}).
 	telemetryBuildings = 10
