@@ -50,6 +50,7 @@ type Bridge struct {
 
 	tcp     *listeners.TCP
 	ws      *wsListener
+	checker sync.WaitGroup // checkCredentials
 	started atomic.Bool
 	closing chan struct{}
 	once    sync.Once
@@ -173,7 +174,7 @@ func (b *Bridge) Start() error {
 	}
 	b.cmd.start()
 	if checker, ok := b.verifier.(CredentialChecker); ok && b.cfg.Auth == AuthJWT {
-		go b.checkCredentials(checker)
+		b.checker.Go(func() { b.checkCredentials(checker) })
 	}
 	b.svc.AddObserver(b)
 	if err := b.srv.Serve(); err != nil {
@@ -229,6 +230,7 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 			_ = b.srv.Close()
 			b.srv.Listeners.ClientsWg.Wait()
 			b.cmd.stop()
+			b.checker.Wait()
 			close(done)
 		}()
 		select {
