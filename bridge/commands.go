@@ -502,13 +502,7 @@ func (c *commandState) puback(cl *mqtt.Client, packetID uint16) {
 	if !ok || route.Device != s.device || c.b.mapper.ReplyOnly(route.Rule) {
 		return
 	}
-	// Applied off the device's reading goroutine: its store writes (deferred commits, see lazyCtx) need not
-	// hold up what the device sends next. Nothing answers a PUBACK, so nothing waits for them here.
-	c.finishing.Add(1)
-	go func() {
-		defer c.finishing.Done()
-		c.ack(s.caller.Project, route, id, ViaPuback, nil)
-	}()
+	c.ack(s.caller.Project, route, id, ViaPuback, nil)
 }
 
 // ack deletes an acknowledged command under the claim it was delivered with (without a claim when the bridge
