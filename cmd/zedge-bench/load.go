@@ -302,6 +302,17 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 		Workload: cfg.Workload, Conns: cfg.Conns, Queues: cfg.Queues, Elapsed: elapsed.Seconds(),
 		Prefilled: prefilled, ErrorKind: map[string]int{}, LoadCPU: loadCPU,
 	}
+	res.addWorkers(workers)
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "%s%s\n", markResult, raw)
+	return err
+}
+
+// addWorkers adds up the workers' requests, messages, errors and latencies into res.
+func (res *LoadResult) addWorkers(workers []*worker) {
 	hist := NewHistogram()
 	for _, w := range workers {
 		hist.Merge(w.hist)
@@ -314,12 +325,6 @@ func runLoad(cfg loadConfig, out io.Writer) error {
 		}
 	}
 	res.Latency = hist.Summary()
-	raw, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "%s%s\n", markResult, raw)
-	return err
 }
 
 // prefill posts cfg.Prefill messages (in batches of 10) spread over the workers' queues before the run.

@@ -241,17 +241,7 @@ func runSoak(cfg loadConfig, out io.Writer) error {
 
 	res := LoadResult{Workload: cfg.Workload, Conns: cfg.Conns, Queues: cfg.Queues, Elapsed: elapsed.Seconds(),
 		ErrorKind: map[string]int{}, LoadCPU: loadCPU}
-	hist := NewHistogram()
-	for _, w := range workers {
-		hist.Merge(w.hist)
-		res.Requests += w.requests
-		res.Messages += w.messages
-		res.Errors += w.errors
-		for k, v := range w.errorKind {
-			res.ErrorKind[k] += v
-		}
-	}
-	res.Latency = hist.Summary()
+	res.addWorkers(workers)
 	sr := summarizeSoak(samples, sc, bodyBytes, recBytes, float64(res.Messages)/elapsed.Seconds(), missed.Load())
 	res.Soak = &sr
 	res.Note = sr.note(sc)
