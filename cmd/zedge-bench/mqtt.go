@@ -544,23 +544,14 @@ func runCommands(cfg loadConfig, out io.Writer) error {
 // topics and sit idle.
 func runIdle(cfg loadConfig, out io.Writer) error {
 	n := cfg.Devices
-	fmt.Fprintln(out, markRSSBefore)
-	time.Sleep(500 * time.Millisecond) // the orchestrator samples as it reads the marker
-	start := time.Now()
-	cpuStart := selfCPUSeconds()
-	fmt.Fprintln(out, markMeasureStart)
+	start, cpuStart := beginIdleMeasure(out)
 	clients, err := connectDevices(cfg.MQTT, n, func(i int, c pahov3.Client) error {
 		return waitToken(c.Subscribe("devices/"+deviceID(i)+"/commands", 1, func(pahov3.Client, pahov3.Message) {}))
 	})
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
-	loadCPU := selfCPUSeconds() - cpuStart
-	fmt.Fprintln(out, markMeasureEnd)
-	time.Sleep(2 * time.Second) // let the server's GC settle
-	fmt.Fprintln(out, markRSSAfter)
-	time.Sleep(500 * time.Millisecond)
+	elapsed, loadCPU := endIdleMeasure(out, start, cpuStart)
 	connected := 0
 	for _, c := range clients {
 		if c.IsConnected() {
@@ -576,6 +567,27 @@ func runIdle(cfg loadConfig, out io.Writer) error {
 		res.ErrorKind["dropped"] = n - connected
 	}
 	return emit(out, res)
+}
+
+// beginIdleMeasure starts the connect phase of an idle workload (mqtt-idle, ws-idle): the orchestrator samples the
+// server's RSS at the first marker, then the measured phase begins.
+func beginIdleMeasure(out io.Writer) (start time.Time, cpuStart float64) {
+	fmt.Fprintln(out, markRSSBefore)
+	time.Sleep(500 * time.Millisecond) // the orchestrator samples as it reads the marker
+	start, cpuStart = time.Now(), selfCPUSeconds()
+	fmt.Fprintln(out, markMeasureStart)
+	return start, cpuStart
+}
+
+// endIdleMeasure ends it: the time and load CPU of the connect phase, then the orchestrator's second RSS sample
+// once the server's GC has settled.
+func endIdleMeasure(out io.Writer, start time.Time, cpuStart float64) (elapsed time.Duration, loadCPU float64) {
+	elapsed, loadCPU = time.Since(start), selfCPUSeconds()-cpuStart
+	fmt.Fprintln(out, markMeasureEnd)
+	time.Sleep(2 * time.Second) // let the server's GC settle
+	fmt.Fprintln(out, markRSSAfter)
+	time.Sleep(500 * time.Millisecond)
+	return elapsed, loadCPU
 }
 
 // idleNote describes the per-device memory of mqtt-idle from the server's RSS before and after.

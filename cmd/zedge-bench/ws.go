@@ -41,11 +41,7 @@ func runWSIdle(cfg loadConfig, wsAddr string, out io.Writer) error {
 	}
 	target := strings.Split(cfg.Target, ",")[0]
 	heapBefore := serverHeapInuse(target)
-	fmt.Fprintln(out, markRSSBefore)
-	time.Sleep(500 * time.Millisecond) // the orchestrator samples as it reads the marker
-	start := time.Now()
-	cpuStart := selfCPUSeconds()
-	fmt.Fprintln(out, markMeasureStart)
+	start, cpuStart := beginIdleMeasure(out)
 	socks, err := openIdleSockets(wsAddr, n, cfg.Project, cfg.Run)
 	defer func() {
 		for _, s := range socks {
@@ -57,12 +53,7 @@ func runWSIdle(cfg loadConfig, wsAddr string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(start)
-	loadCPU := selfCPUSeconds() - cpuStart
-	fmt.Fprintln(out, markMeasureEnd)
-	time.Sleep(2 * time.Second) // let the server's GC settle
-	fmt.Fprintln(out, markRSSAfter)
-	time.Sleep(500 * time.Millisecond)
+	elapsed, loadCPU := endIdleMeasure(out, start, cpuStart)
 	heapAfter := serverHeapInuse(target)
 
 	// Every socket must still be open: a ping answered with a pong proves it, and the server closes none of them
