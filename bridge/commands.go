@@ -89,6 +89,9 @@ type pending struct {
 type ackNote struct {
 	via   string
 	reply []byte
+	// settled is closed once the note has been applied, or dropped with its delivery: a reply's PUBACK waits
+	// for it, so that the PUBACK still follows the acknowledgement.
+	settled chan struct{}
 }
 
 func (c *commandState) init(b *Bridge) {
@@ -349,6 +352,9 @@ func (c *commandState) run(d *deliverer) {
 	for id, p := range d.outstanding {
 		if !now.Before(p.expires) {
 			delete(d.outstanding, id)
+			if p.acked != nil {
+				close(p.acked.settled) // the claim never covered it: a later claim delivers it again
+			}
 		}
 	}
 	unclaimed := 0
@@ -399,7 +405,7 @@ func (c *commandState) run(d *deliverer) {
 			case known && p.claimID == "" && p.acked != nil:
 				// Acknowledged ahead of its claim: delete it under this claim now.
 				delete(d.outstanding, m.ID)
-				acks = append(acks, ackedCommand{id: m.ID, claimID: claim.ID, note: *p.acked})
+				acks = append(acks, ackedCommand{id: m.ID, claimID: claim.ID, note: p.acked})
 				unclaimed--
 			case known && p.claimID == "":
 				d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires}
@@ -420,6 +426,7 @@ func (c *commandState) run(d *deliverer) {
 			go func() {
 				defer c.finishing.Done()
 				c.finish(d.key.project, d.route, a.id, a.claimID, true, a.note.via, a.note.reply)
+				close(a.note.settled)
 			}()
 		}
 		room -= len(publish)
@@ -442,7 +449,7 @@ func (c *commandState) run(d *deliverer) {
 
 type ackedCommand struct {
 	id, claimID string
-	note        ackNote
+	note        *ackNote
 }
 
 // armLocked sets d's timer to run it at t. Called with d.mu held.
@@ -512,8 +519,9 @@ func (c *commandState) puback(cl *mqtt.Client, packetID uint16) {
 // A command delivered ahead of its claim (deliverEarly) is deleted at once without a claim, which succeeds
 // while it is still unclaimed: the acknowledgement need not wait for the claim's store write. If it is claimed
 // by then (by the deliverer's claim, or by another consumer), the acknowledgement is kept for the deliverer's
-// claim to apply; a command another consumer holds is left to it.
-func (c *commandState) ack(project string, route CommandRoute, id, via string, reply []byte) {
+// claim to apply; a command another consumer holds is left to it. The channel returned is then closed once
+// the claim has applied it (or its delivery has lapsed); it is nil when the acknowledgement was applied here.
+func (c *commandState) ack(project string, route CommandRoute, id, via string, reply []byte) <-chan struct{} {
 	c.mu.Lock()
 	d := c.byQueue[queueKey{project, route.Queue}]
 	c.mu.Unlock()
@@ -524,9 +532,9 @@ func (c *commandState) ack(project string, route CommandRoute, id, via string, r
 		p, had = d.outstanding[id]
 		if had && p.claimID == "" {
 			d.mu.Unlock()
-			if c.ackUnclaimed(d, project, route, id, via, reply) {
+			if handled, settled := c.ackUnclaimed(d, project, route, id, via, reply); handled {
 				c.schedule(d)
-				return
+				return settled
 			}
 			d.mu.Lock()
 			p, had = d.outstanding[id] // the deliverer's claim covers it now
@@ -540,11 +548,13 @@ func (c *commandState) ack(project string, route CommandRoute, id, via string, r
 	if d != nil {
 		c.schedule(d)
 	}
+	return nil
 }
 
 // ackUnclaimed applies the acknowledgement of a command delivered ahead of its claim. It reports false when
-// the deliverer's claim covered the command meanwhile (the caller deletes it under that claim).
-func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandRoute, id, via string, reply []byte) bool {
+// the deliverer's claim covered the command meanwhile (the caller deletes it under that claim). When it leaves
+// the acknowledgement to a claim still in flight, it returns the note's settled channel.
+func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandRoute, id, via string, reply []byte) (bool, <-chan struct{}) {
 	b := c.b
 	err := b.svc.DeleteMessage(c.lazyCtx, project, route.Queue, id, "")
 	d.mu.Lock()
@@ -558,22 +568,22 @@ func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandR
 		d.mu.Unlock()
 		b.count(cCommandsAcked)
 		c.postResult(project, route, id, via, reply)
-		return true
+		return true, nil
 	case had && p.claimID == "":
 		// Claimed, and this deliverer's claim has not returned yet (or another consumer holds it): the claim,
 		// if it covers the command, applies the acknowledgement.
 		if p.acked == nil {
-			p.acked = &ackNote{via: via, reply: append([]byte(nil), reply...)}
+			p.acked = &ackNote{via: via, reply: append([]byte(nil), reply...), settled: make(chan struct{})}
 			d.outstanding[id] = p
 		}
 		d.mu.Unlock()
-		return true
+		return true, p.acked.settled
 	case had:
 		d.mu.Unlock()
-		return false
+		return false, nil
 	}
 	d.mu.Unlock()
-	return true // the delivery lapsed meanwhile; a later claim delivers it again
+	return true, nil // the delivery lapsed meanwhile; a later claim delivers it again
 }
 
 // finish deletes an acknowledged command (under claimID) and records its status.
@@ -613,7 +623,15 @@ func (b *Bridge) reply(cl *mqtt.Client, s *session, pk packets.Packet, route Com
 		return b.refuse(cl, pk, codeBadReply)
 	}
 	b.count(cCommandReplies)
-	b.cmd.ack(s.caller.Project, route, id, ViaReply, pk.Payload)
+	if settled := b.cmd.ack(s.caller.Project, route, id, ViaReply, pk.Payload); settled != nil {
+		// The command went out ahead of its claim, which is still being written: the claim applies the
+		// acknowledgement when it returns (a few milliseconds). Holding this device's reading until then keeps
+		// the promise that a reply's PUBACK means its command is acknowledged.
+		select {
+		case <-settled:
+		case <-b.ctx.Done():
+		}
+	}
 	return pk, nil
 }
 

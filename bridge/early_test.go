@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/paho"
 	pahov3 "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/zedge-io/zedge/broker"
@@ -122,6 +123,60 @@ func TestCommandAckAppliedByClaim(t *testing.T) {
 	eventually(t, "command deleted under the claim", func() bool { return len(e.messages("cmd-ac-3")) == 0 })
 	if c := e.b.Counters(); c["commands.delivered"] != 1 || c["commands.acked"] != 1 {
 		t.Errorf("counters %v: want it delivered once and acked once", c)
+	}
+}
+
+// A reply that finds its command claimed by the bridge's claim still in flight gets its PUBACK only once that
+// claim has applied it: the PUBACK of a reply still means the command is acknowledged.
+func TestReplyAheadOfClaimWaitsForIt(t *testing.T) {
+	e, g := newClaimGateEnv(t, true, func(c *Config) { c.Rules.Commands[0].Ack = AckReply })
+	ac := e.v5("ac-8", e.token("ac-8", signing.RoleDevice))
+	ac.subscribe(t, "devices/ac-8/commands", 1)
+	e.waitDrained(t, "cmd-ac-8")
+	g.armed.Store(true)
+	ids := e.post("cmd-ac-8", `{"set":19}`)
+	cmd := decodeCommand(t, ac.next(t).Payload)
+	<-g.entered // the claim is made; the bridge does not know yet
+
+	reply := `{"id":"` + cmd.ID + `","status":"done"}`
+	pubacked := make(chan byte, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
+		defer cancel()
+		pr, err := ac.Publish(ctx, &paho.Publish{Topic: "devices/ac-8/acks", QoS: 1, Payload: []byte(reply)})
+		if pr == nil {
+			t.Errorf("reply: no PUBACK: %v", err)
+			close(pubacked)
+			return
+		}
+		pubacked <- pr.ReasonCode
+	}()
+	eventually(t, "the acknowledgement kept for the claim", func() bool {
+		c := &e.b.cmd
+		c.mu.Lock()
+		d := c.byQueue[queueKey{testProject, "cmd-ac-8"}]
+		c.mu.Unlock()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		p, ok := d.outstanding[ids[0]]
+		return ok && p.acked != nil
+	})
+	select {
+	case <-pubacked:
+		t.Fatal("the reply was PUBACKed while its command was still queued")
+	case <-time.After(100 * time.Millisecond): // the claim is held: no PUBACK can come
+	}
+	g.armed.Store(false)
+	g.open()
+	if code, ok := <-pubacked; !ok || code != 0 {
+		t.Fatalf("reply PUBACK %#x", code)
+	}
+	if msgs := e.messages("cmd-ac-8"); len(msgs) != 0 {
+		t.Errorf("queue holds %d after the reply's PUBACK", len(msgs))
+	}
+	res := e.posts.waitPosted(t, "cmd-results", 1)
+	if r := decodeResult(t, res[0]); r.ID != ids[0] || r.Via != ViaReply || string(r.Reply) != reply {
+		t.Errorf("result %s", res[0].Body)
 	}
 }
 
