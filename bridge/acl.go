@@ -3,6 +3,7 @@ package bridge
 import (
 	"crypto/sha256"
 	"errors"
+	"strings"
 
 	"github.com/zedge-io/zedge/broker"
 	"github.com/zedge-io/zedge/signing"
@@ -66,11 +67,16 @@ func compileACL(c ACLConfig) (aclPatterns, error) {
 
 // mayPublish decides whether a client may publish to topic.
 //
-// Operators may publish anywhere. A device never publishes to a command topic (commands enter through their
+// No client publishes to a topic beginning with $: those are the server's ([MQTT-4.7.2]); the MQTT server
+// refuses $SYS itself, and any other would land in the client's namespace, where no $ filter (kept global)
+// could match it. Otherwise operators may publish anywhere. A device never publishes to a command topic (commands enter through their
 // queue, so they are tracked and acknowledged). Otherwise it may publish to a topic of a telemetry rule, when the
 // rule names no {device} or names its own id, and the token's queues claim covers the derived queue; to its own
 // ack topics; and within the configured device_publish filters with {device} as its own id.
 func (b *Bridge) mayPublish(s *session, topic string) bool {
+	if strings.HasPrefix(topic, "$") {
+		return false
+	}
 	if s.operator {
 		return true
 	}

@@ -129,8 +129,14 @@ func TestACL(t *testing.T) {
 	if got := op.publish(t, "lobby/screen", []byte("hello")); got != 0 {
 		t.Errorf("operator publish: %#x", got)
 	}
+	// $ topics are the server's: no client publishes to one, operators included.
+	for topic, want := range map[string]byte{"$app/lobby": 0x90, "$SYS/broker/uptime": 0x90, "$sys/x": 0x90} {
+		if got := op.publish(t, topic, []byte("x")); got != want {
+			t.Errorf("operator publish %s: %#x, want %#x", topic, got, want)
+		}
+	}
 	c := e.b.Counters()
-	if c["acl.denied.publish"] != 5 || c["acl.denied.subscribe"] != 5 {
+	if c["acl.denied.publish"] != 8 || c["acl.denied.subscribe"] != 5 {
 		t.Errorf("counters %v", c)
 	}
 }
@@ -150,6 +156,29 @@ func TestACLv3PublishDisconnects(t *testing.T) {
 	}
 	if n := len(e.messages("telemetry-devices")); n != 0 {
 		t.Errorf("stored %d", n)
+	}
+}
+
+// An MQTT 3.1.1 client that publishes to a $ topic at QoS 1 is disconnected too, rather than left waiting for
+// the PUBACK the server would never send; at QoS 0 the publish is dropped and the client stays.
+func TestReservedTopicV3(t *testing.T) {
+	e := newEnv(t)
+	lost := make(chan error, 1)
+	op := e.v3("ops", e.token("ops", signing.RoleMember), func(o *pahov3.ClientOptions) {
+		o.SetConnectionLostHandler(func(_ pahov3.Client, err error) { lost <- err })
+	})
+	if err := wait(t, op.Publish("$SYS/x", 0, false, `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the QoS 0 publish refused", func() bool { return e.b.Counters()["acl.denied.publish"] == 1 })
+	if !op.IsConnectionOpen() {
+		t.Fatal("disconnected for a QoS 0 publish")
+	}
+	op.Publish("$SYS/x", 1, false, `{}`)
+	select {
+	case <-lost:
+	case <-time.After(waitLimit):
+		t.Fatal("still connected after a QoS 1 publish to $SYS, and no PUBACK can come")
 	}
 }
 

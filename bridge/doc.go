@@ -48,7 +48,9 @@
 // and client id of a client is prefixed with its project's namespace, and publishes leave it on the way out.
 // Two projects may use the same topic names and device ids; neither sees the other's publishes, retained
 // messages or shared subscriptions, nor takes over the other's sessions, and each sees only its own names.
-// $SYS topics are the server's and stay global.
+// $SYS topics are the server's and stay global. No client publishes to a topic beginning with $: MQTT 5 gets
+// 0x90 "topic name invalid", an MQTT 3.1.1 publisher at QoS 1 or 2 is disconnected (the MQTT server alone
+// would drop a $SYS publish without acknowledging it, leaving the publisher waiting).
 //
 // A token is checked again while its connection lasts: every credential_check (1 s) the bridge asks the
 // Verifier (CredentialChecker) about the token of each connected client, and a client whose token has expired

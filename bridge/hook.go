@@ -180,11 +180,40 @@ func (b *Bridge) innerFilters(cl *mqtt.Client, filters packets.Subscriptions) {
 	}
 }
 
-// OnPacketRead sees a device's PUBACK while the acknowledged command is still in the client's inflight store.
+// OnPacketRead sees a device's PUBACK while the acknowledged command is still in the client's inflight store,
+// and a publish to a $ topic before the MQTT server drops it unanswered.
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if pk.FixedHeader.Type == packets.Puback {
+	switch pk.FixedHeader.Type {
+	case packets.Puback:
 		h.b.cmd.puback(cl, pk.PacketID)
+	case packets.Publish:
+		if strings.HasPrefix(pk.TopicName, "$") && !cl.Net.Inline {
+			return h.b.refuseReserved(cl, pk)
+		}
 	}
+	return pk, nil
+}
+
+// refuseReserved answers a client's publish to a $ topic, which the MQTT server drops without a word for $SYS
+// (a QoS 1 publisher would wait for its PUBACK forever) and which mayPublish refuses for any other: MQTT 5
+// gets "topic name invalid", MQTT 3.1.1 is disconnected (refuse). The packet goes on to the server as a $SYS
+// publish, which it drops.
+func (b *Bridge) refuseReserved(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	b.count(cDeniedPublish)
+	b.log.Debug("mqtt publish to a reserved topic refused", "client", cl.ID, "topic", pk.TopicName)
+	if pk.FixedHeader.Qos > 0 {
+		if cl.Properties.ProtocolVersion < 5 {
+			_ = b.srv.DisconnectClient(cl, codeReservedTopic) // 3.1.1 has no negative PUBACK
+			return pk, packets.ErrRejectPacket
+		}
+		ack := packets.Puback
+		if pk.FixedHeader.Qos == 2 {
+			ack = packets.Pubrec
+		}
+		_ = cl.WritePacket(packets.Packet{FixedHeader: packets.FixedHeader{Type: ack}, PacketID: pk.PacketID,
+			ReasonCode: codeReservedTopic.Code, Properties: packets.Properties{ReasonString: codeReservedTopic.Reason}})
+	}
+	pk.TopicName = mqtt.SysPrefix
 	return pk, nil
 }
 

@@ -20,6 +20,7 @@ var (
 
 	codeBadQueue       = packets.Code{Code: 0x90, Reason: "topic maps to an invalid queue name"}
 	codeBadDevice      = packets.Code{Code: 0x90, Reason: "topic names a device id that makes no valid queue name"}
+	codeReservedTopic  = packets.Code{Code: 0x90, Reason: "topics beginning with $ are reserved for the server"}
 	codeQueueForbidden = packets.Code{Code: 0x87, Reason: "token does not grant the queue this topic maps to"}
 	codeBusy           = packets.Code{Code: 0x97, Reason: "quota exceeded: the store is busy, publish again later"}
 	codeBadReply       = packets.Code{Code: 0x99, Reason: "reply must be a JSON object with a string id"}
