@@ -15,13 +15,18 @@ import (
 
 func benchServer(b *testing.B) fasthttp.RequestHandler {
 	b.Helper()
+	return benchServerConfig(b, DefaultConfig())
+}
+
+func benchServerConfig(b *testing.B, cfg Config) fasthttp.RequestHandler {
+	b.Helper()
 	st := memstore.New()
 	b.Cleanup(func() { _ = st.Close() })
 	svc, err := broker.New(st, broker.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(svc, DefaultConfig(), nil)
+	srv, err := New(svc, cfg, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,6 +98,47 @@ func BenchmarkHandler(b *testing.B) {
 			serveBench(b, h, ctx, 200)
 		}
 	})
+}
+
+// BenchmarkCORS is the whole handler for a request from a browser page (Origin set): with CORS off (the
+// baseline, nothing but the router), with CORS on for a one-message post and a HEAD /v2/ping (no store work,
+// so ping-on minus ping-off is the CORS layer alone), and a granted preflight, answered before routing.
+func BenchmarkCORS(b *testing.B) {
+	post := []byte(`{"messages": [{"body": {"sensor": "t-101", "celsius": 21.5, "at": 1795400000}, "ttl": 300}]}`)
+	on := DefaultConfig()
+	on.CORS.AllowedOrigins = []string{"https://dashboard.example.com", "https://app.example.com"}
+	preflight := map[string]string{hdrRequestMethod: "POST",
+		hdrRequestHeaders: "authorization,client-id,content-type,x-project-id"}
+	for _, c := range []struct {
+		name, method, uri string
+		cfg               Config
+		headers           map[string]string
+		status            int
+	}{
+		{"ping-off", "HEAD", "/v2/ping", DefaultConfig(), nil, 204},
+		{"ping-on", "HEAD", "/v2/ping", on, nil, 204},
+		{"post-1-off", "POST", "/v2/queues/bench/messages", DefaultConfig(), nil, 201},
+		{"post-1-on", "POST", "/v2/queues/bench/messages", on, nil, 201},
+		{"preflight", "OPTIONS", "/v2/queues/bench/messages", on, preflight, 200},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := benchServerConfig(b, c.cfg)
+			var body []byte
+			if c.method == "POST" {
+				body = post
+				b.SetBytes(int64(len(post)))
+			}
+			ctx := benchRequest(c.method, c.uri, clientA, body)
+			ctx.Request.Header.Set("Origin", "https://app.example.com")
+			for k, v := range c.headers {
+				ctx.Request.Header.Set(k, v)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				serveBench(b, h, ctx, c.status)
+			}
+		})
+	}
 }
 
 // BenchmarkAuth is the whole handler for one-message posts: unsigned (noauth, the baseline), with a signed

@@ -45,6 +45,8 @@ type Config struct {
 	MaxBodySize int `yaml:"max_body_size"`
 	// Name is sent in the Server header ("" sends none).
 	Name string `yaml:"name"`
+	// CORS lets browser pages of other origins call the API; off unless it names allowed origins.
+	CORS CORSConfig `yaml:"cors"`
 }
 
 // DefaultConfig returns the defaults: Zaqar's address and Client-ID rules.
@@ -61,6 +63,7 @@ func DefaultConfig() Config {
 		MaxBodySize:       65536,
 		Name:              "zedge",
 		Metrics:           true,
+		CORS:              DefaultCORSConfig(),
 	}
 }
 
@@ -84,5 +87,12 @@ func (c Config) Validate() error {
 	check(c.Concurrency >= 0, "http.concurrency must not be negative")
 	check(c.ReadBufferSize >= 1024, "http.read_buffer_size must be at least 1024")
 	check(c.MaxBodySize >= 1, "http.max_body_size must be positive")
+	if err := c.CORS.Validate(); err != nil {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, joined.Unwrap()...) // one problem per line
+		} else {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }

@@ -63,6 +63,18 @@
 // out of fasthttp's buffers before the Service sees them, so the Service, the store and asynchronous observers
 // may keep them.
 //
+// # CORS
+//
+// Config.CORS is Zaqar's oslo.middleware CORS layer, off unless AllowedOrigins names an origin (or "*"); off,
+// the handler is the router itself and nothing is added to the request path. On, a preflight (OPTIONS with
+// Origin and Access-Control-Request-Method) from an allowed origin, for an allowed method and allowed request
+// headers (case-insensitive), is answered 200 before authentication and routing, since a browser sends it
+// without credentials. Any other preflight goes on to Falcon's OPTIONS answer without CORS headers, so the
+// browser refuses. Every other response to an allowed origin, errors included, gets Access-Control-Allow-Origin
+// and Access-Control-Expose-Headers, so a page can read a 401's or a 400's body; every response gets
+// Vary: Origin. With credentials allowed the origin is echoed, never "*", as the Fetch standard requires. The
+// header values are joined at construction, and the layer allocates nothing per request.
+//
 // WithWebsocket mounts the websocket transport's upgrade handler at GET /v2/ws, outside the pipeline: Zaqar's
 // websocket protocol carries Client-ID, X-Project-ID and credentials in every frame and checks them there.
 package httpapi

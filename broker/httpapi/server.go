@@ -115,6 +115,14 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 	s.versionsDoc = versionsDocument()
 	s.homeDoc = homeDocument(cfg.AdminMode)
 	s.handler = s.routes().Handler
+	// Off, CORS is not even a branch on the request path.
+	if c := newCORS(cfg.CORS); c != nil {
+		s.handler = c.handler(s.handler)
+		if c.anyOrigin && c.credentials {
+			s.log.Warn(`http.cors allows credentials from any origin ("*"): every web site may send ` +
+				"cookies or HTTP authentication to this API")
+		}
+	}
 
 	// With streaming, MaxRequestBodySize only decides how much is prefetched before the handler runs (at most
 	// 8 KiB); the handlers read the rest themselves, bounded by each route's limit.
