@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/zedge-io/zedge/broker/httpapi"
 	"github.com/zedge-io/zedge/configs"
 )
 
@@ -211,6 +212,23 @@ func TestLoadEnvironment(t *testing.T) {
 	}
 }
 
+// A file that only names the allowed origins turns CORS on with the documented lists.
+func TestLoadCORS(t *testing.T) {
+	cfg, err := Load(writeFile(t, "http:\n  cors:\n    allowed_origins: [\"https://dashboard.example.com\"]\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, want := cfg.HTTP.CORS, httpapi.DefaultCORSConfig()
+	if !c.Enabled() || !reflect.DeepEqual(c.AllowedOrigins, []string{"https://dashboard.example.com"}) ||
+		!reflect.DeepEqual(c.AllowedHeaders, want.AllowedHeaders) || !reflect.DeepEqual(c.ExposeHeaders, want.ExposeHeaders) ||
+		!reflect.DeepEqual(c.AllowedMethods, want.AllowedMethods) || c.MaxAge != want.MaxAge || c.AllowCredentials {
+		t.Errorf("cors = %+v", c)
+	}
+	if cfg, err := Load("", noEnv); err != nil || cfg.HTTP.CORS.Enabled() {
+		t.Errorf("CORS on by default: %+v, %v", cfg.HTTP.CORS, err)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -240,6 +258,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad memory limit", "memory_limit: lots\n", nil, "lots"},
 		{"negative memory limit", "memory_limit: -1\n", nil, "-1"},
 		{"bad memory limit env", "", map[string]string{EnvMemoryLimit: "1GB"}, EnvMemoryLimit},
+		{"cors origin with a path", "http:\n  cors:\n    allowed_origins: [https://app.example.com/]\n", nil,
+			"http.cors.allowed_origins"},
+		{"cors method", "http:\n  cors:\n    allowed_methods: [GET, TRACE]\n", nil, "TRACE"},
+		{"cors max age", "http:\n  cors:\n    max_age: 48h\n", nil, "http.cors.max_age"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
