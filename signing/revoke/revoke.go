@@ -1,13 +1,12 @@
 package revoke
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -38,8 +37,8 @@ var (
 	ErrInvalidEntry = errors.New("revoke: invalid entry")
 	// ErrInvalidConfig: a Config field is out of range.
 	ErrInvalidConfig = errors.New("revoke: invalid config")
-	// ErrCorruptFile: the revocation file is not a revocation list.
-	ErrCorruptFile = errors.New("revoke: corrupt revocation file")
+	// ErrCorrupt: the stored list (the file, or the Redis value) is not a revocation list.
+	ErrCorrupt = errors.New("revoke: corrupt revocation list")
 	// ErrNotFound: Remove found no such entry.
 	ErrNotFound = errors.New("revoke: no such entry")
 )
@@ -55,7 +54,7 @@ const (
 	// MaxLeeway is how long after its credential's expiry an entry is kept: the largest clock skew a token
 	// verifier may allow (signing.MaxTokenLeeway).
 	MaxLeeway = signing.MaxTokenLeeway
-	// MaxPollInterval keeps "refused within a second" true for changes made by another process.
+	// MaxPollInterval keeps "refused within a second" true for changes made by another process or node.
 	MaxPollInterval = time.Second
 	// MinPollInterval keeps the watcher from spinning.
 	MinPollInterval = 10 * time.Millisecond
@@ -122,7 +121,8 @@ type Config struct {
 	// File is the revocation list's path. The application defaults it to revocations.json in the data
 	// directory.
 	File string `yaml:"file"`
-	// PollInterval is how often a running server checks the file for changes made by another process.
+	// PollInterval is how often a running server checks the stored list (the file, or the version in Redis)
+	// for changes made by another process or node.
 	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
@@ -178,50 +178,64 @@ func newSnapshot(entries []Entry) *snapshot {
 	return s
 }
 
-// List is the revocation list of one file. Lookups are lock-free and safe for concurrent use; changes are
-// serialised within the process by a mutex and across processes by the file lock.
+// List is the revocation list over one Backend. Lookups are lock-free and safe for concurrent use: they read an
+// immutable snapshot and never touch the backend. Changes are serialised within the process by a mutex and
+// across processes by the backend's atomic update.
 type List struct {
-	path string
-	poll time.Duration
-	log  *slog.Logger
+	backend Backend
+	poll    time.Duration
+	log     *slog.Logger
 
 	snap atomic.Pointer[snapshot]
 
 	mu   sync.Mutex // serialises Revoke, Remove and reloads; guards seen
-	seen os.FileInfo
+	seen Version
 
-	watchOnce sync.Once
-	closeOnce sync.Once
-	stop      chan struct{}
-	done      chan struct{}
+	// watchCtx ends a poll that is waiting on the backend when Close is called.
+	watchCtx    context.Context
+	watchCancel context.CancelFunc
+	watchOnce   sync.Once
+	closeOnce   sync.Once
+	done        chan struct{}
 }
 
-// Open loads the list from cfg.File (a missing file is an empty list; its directory is created when
+// Open loads the list from the file cfg.File (a missing file is an empty list; its directory is created when
 // needed). A file that does not parse is an error: starting with an empty list would re-enable revoked
 // credentials. Open starts no goroutine; see Watch.
 func Open(cfg Config, log *slog.Logger) (*List, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	l := &List{path: cfg.File, poll: cfg.PollInterval, log: log.With("component", "revoke"),
-		stop: make(chan struct{}), done: make(chan struct{})}
-	if err := os.MkdirAll(filepath.Dir(cfg.File), 0o755); err != nil {
-		return nil, fmt.Errorf("revoke: %w", err)
-	}
-	entries, fi, err := readFile(l.path)
+	f, err := NewFile(cfg.File)
 	if err != nil {
 		return nil, err
 	}
-	l.seen = fi
+	return New(f, cfg.PollInterval, log)
+}
+
+// New loads the list from b, which Watch polls every poll (MinPollInterval..MaxPollInterval). Nothing stored
+// is an empty list; a stored list that does not parse is an error (ErrCorrupt), for the reason Open gives. New
+// starts no goroutine; see Watch. The List does not close b's connections, if any: its owner does, after Close.
+func New(b Backend, poll time.Duration, log *slog.Logger) (*List, error) {
+	if poll < MinPollInterval || poll > MaxPollInterval {
+		return nil, fmt.Errorf("%w: poll_interval %v outside %v..%v", ErrInvalidConfig, poll, MinPollInterval, MaxPollInterval)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &List{backend: b, poll: poll, log: log.With("component", "revoke"), done: make(chan struct{})}
+	l.watchCtx, l.watchCancel = context.WithCancel(context.Background())
+	entries, v, err := b.Load(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	l.seen = v
 	l.snap.Store(newSnapshot(entries))
 	return l, nil
 }
 
-// Path is the file the list lives in.
-func (l *List) Path() string { return l.path }
+// Where says where the list is kept (the backend's description), for logs and the CLI.
+func (l *List) Where() string { return l.backend.String() }
 
 // SignatureRevoked reports whether the signed URL with this signature is revoked. When no URL is revoked it
 // costs one atomic load; otherwise one SHA-256 (of signing.Fingerprint, without its hex) and one map lookup,
@@ -269,8 +283,9 @@ func (l *List) Revoke(e Entry, now time.Time) (Entry, error) {
 	if err := e.Validate(); err != nil {
 		return Entry{}, err
 	}
-	stored := e
+	var stored Entry
 	err := l.update(now, func(entries []Entry) ([]Entry, error) {
+		stored = e // a backend may call fn again after a conflicting write
 		i := slices.IndexFunc(entries, func(x Entry) bool { return x.Kind == e.Kind && x.ID == e.ID })
 		if i < 0 {
 			if len(entries) >= MaxEntries {
@@ -310,70 +325,51 @@ func (l *List) Remove(kind Kind, id string, now time.Time) error {
 	})
 }
 
-// update is the one read-modify-write: under both locks it reads the file afresh (another process may have
-// changed it), applies fn, drops expired entries, writes the file and installs the snapshot.
+// update is the one read-modify-write: the backend hands fn the stored list as it is now (another process may
+// have changed it), fn's result minus the expired entries is stored, and the snapshot is installed.
 func (l *List) update(now time.Time, fn func([]Entry) ([]Entry, error)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	unlock, err := lockFile(l.path + ".lock")
+	entries, v, err := l.backend.Update(context.Background(), func(entries []Entry) ([]Entry, error) {
+		entries, err := fn(entries)
+		if err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(entries, func(e Entry) bool { return !e.live(now) }), nil
+	})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	entries, _, err := readFile(l.path)
-	if err != nil {
-		return err
-	}
-	entries, err = fn(entries)
-	if err != nil {
-		return err
-	}
-	entries = slices.DeleteFunc(entries, func(e Entry) bool { return !e.live(now) })
-	fi, err := writeFile(l.path, entries)
-	if err != nil {
-		return err
-	}
-	l.seen = fi
+	l.seen = v
 	l.snap.Store(newSnapshot(entries))
 	return nil
 }
 
-// Reload re-reads the file if it was replaced since the list last saw it and reports whether it did. On a
-// parse error the list in memory is kept.
-func (l *List) Reload() (bool, error) {
+// Reload re-reads the stored list if it changed since the list last saw it and reports whether it did. On an
+// error (a list that does not parse, a backend that does not answer) the list in memory is kept.
+func (l *List) Reload() (bool, error) { return l.reload(context.Background()) }
+
+func (l *List) reload(ctx context.Context) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fi, err := os.Stat(l.path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if l.seen == nil {
-			return false, nil
-		}
-	case err != nil:
-		return false, fmt.Errorf("revoke: %w", err)
-	case sameFile(l.seen, fi):
-		return false, nil
+	changed, err := l.backend.Changed(ctx, l.seen)
+	if err != nil || !changed {
+		return false, err
 	}
-	entries, fi, err := readFile(l.path)
+	entries, v, err := l.backend.Load(ctx)
 	if err != nil {
 		return false, err
 	}
-	if fi == nil && len(l.snap.Load().entries) > 0 {
-		l.log.Warn("revocation file removed: the list is now empty", "file", l.path)
+	if v == nil && len(l.snap.Load().entries) > 0 {
+		l.log.Warn("revocation list removed: the list is now empty", "where", l.backend.String())
 	}
-	l.seen = fi
+	l.seen = v
 	l.snap.Store(newSnapshot(entries))
 	return true, nil
 }
 
-// sameFile reports whether two stats show the same version of the file: every write renames a new file
-// into place, so a change of inode is the reliable signal; size and time catch an edit in place.
-func sameFile(a, b os.FileInfo) bool {
-	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
-}
-
-// Watch starts polling the file every PollInterval, so that changes made by another process (zedge revoke)
-// take effect within one interval. Close stops it. Calling Watch again does nothing.
+// Watch starts polling the backend every PollInterval, so that changes made by another process (zedge revoke)
+// or another node take effect within one interval. Close stops it. Calling Watch again does nothing.
 func (l *List) Watch() {
 	l.watchOnce.Do(func() {
 		go func() {
@@ -383,21 +379,24 @@ func (l *List) Watch() {
 			var lastErr string
 			for {
 				select {
-				case <-l.stop:
+				case <-l.watchCtx.Done():
 					return
 				case <-t.C:
 				}
-				changed, err := l.Reload()
+				changed, err := l.reload(l.watchCtx)
 				switch {
 				case err != nil:
-					// Log a broken file once, not at every tick.
+					if l.watchCtx.Err() != nil {
+						return // Close interrupted the poll
+					}
+					// Log a broken list or an unreachable backend once, not at every tick.
 					if err.Error() != lastErr {
-						l.log.Error("revocation file not reloaded; keeping the previous list", "file", l.path, "err", err)
+						l.log.Error("revocation list not reloaded; keeping the previous list", "where", l.backend.String(), "err", err)
 						lastErr = err.Error()
 					}
 				case changed:
 					lastErr = ""
-					l.log.Info("revocation list reloaded", "file", l.path, "entries", len(l.snap.Load().entries))
+					l.log.Info("revocation list reloaded", "where", l.backend.String(), "entries", len(l.snap.Load().entries))
 				}
 			}
 		}()
@@ -407,7 +406,7 @@ func (l *List) Watch() {
 // Close stops the watcher, if any, and waits for it.
 func (l *List) Close() error {
 	l.closeOnce.Do(func() {
-		close(l.stop)
+		l.watchCancel()
 		started := true
 		l.watchOnce.Do(func() { started = false })
 		if started {
