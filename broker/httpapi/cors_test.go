@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestCORSConfigValidate(t *testing.T) {
 		}, ""},
 		{"star among others", func(c *CORSConfig) { c.AllowedOrigins = []string{appOrigin, "*"} }, `"*" must be the only`},
 		{"origin with path", func(c *CORSConfig) { c.AllowedOrigins = []string{appOrigin + "/"} }, "no path"},
-		{"bad origin while off is still checked", func(c *CORSConfig) {
+		{"lists are checked while CORS is off", func(c *CORSConfig) {
 			c.AllowedHeaders = []string{"X Bad"}
 		}, "allowed_headers"},
 		{"empty header name", func(c *CORSConfig) { c.AllowedHeaders = []string{""} }, "allowed_headers"},
@@ -192,8 +193,8 @@ func TestCORSPreflightAllowed(t *testing.T) {
 		{"POST", "Authorization, CLIENT-ID ,\tx-project-id", true}, // case and white space do not matter
 		{"POST", "client-id,,x-project-id,", true},                 // nor empty entries
 		{"DELETE", "client-id", true},
-		{"PUT", "client-id", false},  // method not configured
-		{"post", "client-id", false}, // methods are case-sensitive (fetch leaves "post" as it is only for PATCH)
+		{"PUT", "client-id", false},    // method not configured
+		{"delete", "client-id", false}, // methods are case-sensitive, as the router's are
 		{"TRACE", "", false},
 		{"POST", "client-id,x-secret", false}, // one header not allowed refuses it all
 		{"POST", "client-i", false},
@@ -204,6 +205,55 @@ func TestCORSPreflightAllowed(t *testing.T) {
 			t.Errorf("%s %q: %v, want %v", c.method, c.headers, got, c.want)
 		}
 	}
+}
+
+// FuzzCORSPreflightHeaders checks the allocation-free parse of Access-Control-Request-Headers against the
+// obvious one: split on commas, trim blanks, skip empty names, compare case-insensitively.
+func FuzzCORSPreflightHeaders(f *testing.F) {
+	allowed := []string{"Client-ID", "X-Project-ID", "Authorization", "URL-Signature"}
+	p := newCORS(CORSConfig{AllowedOrigins: []string{appOrigin}, AllowedMethods: []string{"POST"}, AllowedHeaders: allowed})
+	for _, seed := range []string{"", "client-id", "authorization, client-id,x-project-id", " ,\t,", "client-id,x",
+		"CLIENT-ID", "url-signaturE", "client-id\x00", "\xff"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		want := true
+		for _, name := range strings.Split(list, ",") {
+			name = strings.Trim(name, " \t")
+			if name == "" {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || asciiEqualFold(a, name)
+			}
+			want = want && ok
+		}
+		if got := p.preflightAllowed([]byte("POST"), []byte(list)); got != want {
+			t.Errorf("%q: %v, want %v", list, got, want)
+		}
+	})
+}
+
+// asciiEqualFold is strings.EqualFold without Unicode folding (HTTP header names are ASCII; "K" must not
+// match the Kelvin sign).
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // corsHeaders are the CORS response headers, for comparing whole sets.
@@ -419,10 +469,14 @@ func TestCORSOnRefusedBody(t *testing.T) {
 func TestCORSAnyOrigin(t *testing.T) {
 	for _, credentials := range []bool{false, true} {
 		t.Run(fmt.Sprint("credentials=", credentials), func(t *testing.T) {
+			var logged syncBuffer
 			h := newHarness(t, harnessOpt{cfg: func(c *Config) {
 				c.CORS.AllowedOrigins = []string{"*"}
 				c.CORS.AllowCredentials = credentials
-			}})
+			}, log: slog.New(slog.NewTextHandler(&logged, nil))})
+			if warned := strings.Contains(logged.String(), "level=WARN msg=\"http.cors allows credentials from any origin"); warned != credentials {
+				t.Errorf("warned about credentials from any origin: %v; log:\n%s", warned, logged.String())
+			}
 			wantOrigin, wantCred := "*", ""
 			if credentials { // the Fetch standard refuses "*" with credentials: echo the origin
 				wantOrigin, wantCred = otherOrigin, "true"
