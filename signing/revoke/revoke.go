@@ -273,6 +273,67 @@ func (l *List) Entries() []Entry { return slices.Clone(l.snap.Load().entries) }
 // whose credentials have expired. Revoking what is already revoked keeps the existing entry, updated with a
 // later expiry or a new reason. It returns the entry as stored.
 func (l *List) Revoke(e Entry, now time.Time) (Entry, error) {
+	e, err := normalise(e, now)
+	if err != nil {
+		return Entry{}, err
+	}
+	var stored Entry
+	err = l.update(now, func(entries []Entry) ([]Entry, error) {
+		i := slices.IndexFunc(entries, func(x Entry) bool { return x.Kind == e.Kind && x.ID == e.ID })
+		var err error
+		entries, stored, err = merge(entries, i, e)
+		return entries, err
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	return stored, nil
+}
+
+// RevokeAll adds every entry as Revoke does, in one write: all of them, or none when one is invalid or the
+// list would grow past MaxEntries. It returns how many entries were new to the list (the others were merged
+// into the existing ones).
+func (l *List) RevokeAll(es []Entry, now time.Time) (int, error) {
+	norm := make([]Entry, len(es))
+	for i, e := range es {
+		var err error
+		if norm[i], err = normalise(e, now); err != nil {
+			return 0, err
+		}
+	}
+	type key struct {
+		kind Kind
+		id   string
+	}
+	var added int
+	err := l.update(now, func(entries []Entry) ([]Entry, error) {
+		added = 0
+		index := make(map[key]int, len(entries)+len(norm))
+		for i, e := range entries {
+			index[key{e.Kind, e.ID}] = i
+		}
+		for _, e := range norm {
+			i, ok := index[key{e.Kind, e.ID}]
+			if !ok {
+				i = -1
+				index[key{e.Kind, e.ID}] = len(entries)
+				added++
+			}
+			var err error
+			if entries, _, err = merge(entries, i, e); err != nil {
+				return nil, err
+			}
+		}
+		return entries, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// normalise sets a missing RevokedAt to now, puts the times in UTC and validates the entry.
+func normalise(e Entry, now time.Time) (Entry, error) {
 	if e.RevokedAt.IsZero() {
 		e.RevokedAt = now
 	}
@@ -280,37 +341,30 @@ func (l *List) Revoke(e Entry, now time.Time) (Entry, error) {
 	if !e.Expires.IsZero() {
 		e.Expires = e.Expires.UTC()
 	}
-	if err := e.Validate(); err != nil {
-		return Entry{}, err
+	return e, e.Validate()
+}
+
+// merge adds e to entries (i < 0), or merges it into entries[i], the entry of the same kind and id, and
+// returns the entry as stored.
+func merge(entries []Entry, i int, e Entry) ([]Entry, Entry, error) {
+	if i < 0 {
+		if len(entries) >= MaxEntries {
+			return nil, Entry{}, fmt.Errorf("%w: the list holds %d entries already", ErrInvalidEntry, MaxEntries)
+		}
+		return append(entries, e), e, nil
 	}
-	var stored Entry
-	err := l.update(now, func(entries []Entry) ([]Entry, error) {
-		stored = e // a backend may call fn again after a conflicting write
-		i := slices.IndexFunc(entries, func(x Entry) bool { return x.Kind == e.Kind && x.ID == e.ID })
-		if i < 0 {
-			if len(entries) >= MaxEntries {
-				return nil, fmt.Errorf("%w: the list holds %d entries already", ErrInvalidEntry, MaxEntries)
-			}
-			return append(entries, e), nil
-		}
-		old := &entries[i]
-		// A subject revoked again moves its cut-off forward: tokens issued between the two are refused too.
-		if e.Kind == Subject && e.RevokedAt.After(old.RevokedAt) {
-			old.RevokedAt = e.RevokedAt
-		}
-		if !old.Expires.IsZero() && (e.Expires.IsZero() || e.Expires.After(old.Expires)) {
-			old.Expires = e.Expires
-		}
-		if e.Reason != "" {
-			old.Reason = e.Reason
-		}
-		stored = *old
-		return entries, nil
-	})
-	if err != nil {
-		return Entry{}, err
+	old := &entries[i]
+	// A subject revoked again moves its cut-off forward: tokens issued between the two are refused too.
+	if e.Kind == Subject && e.RevokedAt.After(old.RevokedAt) {
+		old.RevokedAt = e.RevokedAt
 	}
-	return stored, nil
+	if !old.Expires.IsZero() && (e.Expires.IsZero() || e.Expires.After(old.Expires)) {
+		old.Expires = e.Expires
+	}
+	if e.Reason != "" {
+		old.Reason = e.Reason
+	}
+	return entries, *old, nil
 }
 
 // Remove deletes the entry of this kind and id (for a mistaken revocation). It fails with ErrNotFound when

@@ -55,6 +55,9 @@ type App struct {
 	ws      *wsapi.Server
 	wsLn    net.Listener
 
+	// revocations owns revoked and, with store kind redis, its Redis client.
+	revocations *revocations
+
 	notifier *notify.Notifier
 	// relay and relayRedis carry wake-ups between the nodes sharing a Redis store (nil otherwise).
 	relay      *relay.Relay
@@ -87,11 +90,15 @@ func New(cfg Config, log *slog.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("broker: %w", err))
 	}
-	revCfg := cfg.Auth.Revocations
-	revCfg.File = cfg.RevocationFile()
-	a.revoked, err = revoke.Open(revCfg, log)
+	a.revocations, err = openRevocations(cfg, log)
 	if err != nil {
 		return nil, a.abandon(fmt.Errorf("revocation list: %w", err))
+	}
+	a.revoked = a.revocations.list
+	if cfg.Store.Kind == StoreRedis {
+		if err := importRevocationFile(cfg, a.revoked, a.log); err != nil {
+			return nil, a.abandon(fmt.Errorf("revocation list: %w", err))
+		}
 	}
 	a.guard, err = httpapi.NewGuard(cfg.Auth, cfg.Signing, a.revoked, log)
 	if err != nil {
@@ -175,9 +182,7 @@ func (a *App) abandon(err error) error {
 	}
 	_ = a.stopNotifier(context.Background())
 	_ = a.stopRelay(context.Background())
-	if a.revoked != nil {
-		_ = a.revoked.Close()
-	}
+	_ = a.revocations.Close()
 	if cerr := a.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
@@ -264,7 +269,8 @@ func (a *App) announce() error {
 			return fmt.Errorf("ready file: %w", err)
 		}
 	}
-	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "ws", a.WSAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode}
+	attrs := []any{"http", a.HTTPAddr(), "mqtt", a.MQTTAddr(), "ws", a.WSAddr(), "store", a.cfg.Store.Kind, "auth", a.cfg.Auth.Mode,
+		"revocations", a.revoked.Where()}
 	switch a.cfg.Store.Kind {
 	case StoreBadger:
 		attrs = append(attrs, "dir", a.cfg.Store.Badger.Dir, "durability", a.cfg.Store.Badger.Durability)
@@ -316,7 +322,9 @@ func (a *App) shutdown(serving <-chan struct{}) error {
 	if err := a.stopRelay(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	_ = a.revoked.Close()
+	if err := a.revocations.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close revocation list: %w", err))
+	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}

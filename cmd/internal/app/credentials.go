@@ -22,8 +22,8 @@ import (
 
 // The operator's credential commands: sign (a signed URL), token (a JWT) and revoke. They read the same
 // configuration as serve (embedded defaults < -config file < environment) and work offline: sign and token
-// need only the keys, revoke writes the revocation file, which a running zedge picks up within
-// auth.revocations.poll_interval.
+// need only the keys, revoke writes the revocation list (the file, or with store kind redis the shared list in
+// Redis), which every running zedge on it picks up within auth.revocations.poll_interval.
 
 // errUsage marks a command-line mistake (exit status 2) as opposed to a failure (status 1).
 var errUsage = errors.New("usage")
@@ -295,13 +295,12 @@ func revokeCommand(args []string, stdout, stderr io.Writer, env LookupEnv) int {
 	remove := fs.Bool("remove", false, "remove the entry named by -signature, -fingerprint, -jti or -subject (undo a revocation)")
 	return toolCommand("revoke", args, stdout, stderr, env, fs, func(cfg Config, fs *flag.FlagSet) error {
 		now := time.Now()
-		revCfg := cfg.Auth.Revocations
-		revCfg.File = cfg.RevocationFile()
-		l, err := revoke.Open(revCfg, nil)
+		revs, err := openRevocations(cfg, nil)
 		if err != nil {
 			return err
 		}
-		defer l.Close()
+		defer revs.Close()
+		l := revs.list
 		enc := json.NewEncoder(stdout)
 		if *list {
 			for _, e := range l.Entries() {

@@ -5,9 +5,11 @@
 // revocation list, then close the store).
 //
 // Authentication is the auth and signing sections (ZEDGE_AUTH, ZEDGE_JWT_SECRET, ZEDGE_SIGNING_KEY): New opens
-// the revocation list (revocations.json in the data directory unless auth.revocations.file says otherwise),
-// builds the httpapi.Guard from it and the keys, and warns about URL secrets shorter than 32 bytes and about
-// noauth on a non-loopback address; Run watches the list so that `zedge revoke` takes effect while serving.
+// the revocation list (with store kind redis one hash in Redis beside the store's keys, shared by every node;
+// otherwise revocations.json in the data directory unless auth.revocations.file says otherwise; see
+// revocations.go), builds the httpapi.Guard from it and the keys, and warns about URL secrets shorter than 32
+// bytes and about noauth on a non-loopback address; Run watches the list so that `zedge revoke` takes effect
+// while serving.
 //
 // Main is the whole command line; cmd/zedge only calls it. Besides serve and version it has the operator's
 // credential commands (credentials.go): sign prints a signed URL, token a JWT, revoke changes or lists the

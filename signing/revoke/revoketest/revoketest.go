@@ -33,6 +33,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"RevokeAgainMerges", testRevokeAgainMerges},
 		{"ExpiredEntriesDropped", testExpiredEntriesDropped},
 		{"Remove", testRemove},
+		{"RevokeAll", testRevokeAll},
 		{"InvalidEntryStoresNothing", testInvalidEntry},
 		{"CorruptKeepsLastGood", testCorrupt},
 		{"WatchSeesOtherWriter", testWatchSeesOtherWriter},
@@ -185,6 +186,31 @@ func testRemove(t *testing.T, tg Target) {
 	}
 	if again := open(t, tg); again.TokenRevoked("oops", "", now) || !again.TokenRevoked("meant", "", now) {
 		t.Fatalf("stored after remove: %+v", again.Entries())
+	}
+}
+
+// testRevokeAll: a batch is merged in one write, all or nothing.
+func testRevokeAll(t *testing.T, tg Target) {
+	l := open(t, tg)
+	mustRevoke(t, l, revoke.Entry{Kind: revoke.Subject, ID: "dev-1", RevokedAt: now.Add(-time.Hour)})
+	batch := []revoke.Entry{
+		{Kind: revoke.Subject, ID: "dev-1"}, // merged: the cut-off moves to now
+		{Kind: revoke.TokenID, ID: "j1", Reason: "imported"},
+		revoke.ForSignature(sig, time.Time{}),
+	}
+	added, err := l.RevokeAll(batch, now)
+	if err != nil || added != 2 {
+		t.Fatalf("RevokeAll: %d added, %v", added, err)
+	}
+	bad := []revoke.Entry{{Kind: revoke.TokenID, ID: "j2"}, {Kind: "user", ID: "x"}}
+	if _, err := l.RevokeAll(bad, now); !errors.Is(err, revoke.ErrInvalidEntry) {
+		t.Fatalf("RevokeAll with an invalid entry: %v", err)
+	}
+	for _, l := range []*revoke.List{l, open(t, tg)} {
+		if len(l.Entries()) != 3 || !l.TokenRevoked("", "dev-1", now.Add(-time.Minute)) || !l.TokenRevoked("j1", "", now) ||
+			!l.SignatureRevoked(sig) || l.TokenRevoked("j2", "", now) {
+			t.Fatalf("after RevokeAll: %+v", l.Entries())
+		}
 	}
 }
 
