@@ -83,6 +83,9 @@ type pending struct {
 	claimID string    // "" for a command delivered ahead of its claim, until a claim covers it
 	expires time.Time // by the local clock, no earlier than the store's claim expiry
 	// acked holds an acknowledgement that arrived before the claim covered the command; the claim applies it.
+	// It stays here while it is being applied (claimID set), so that a later acknowledgement of the same command
+	// (the device's reply after its PUBACK) waits for it: the reply's record then follows the PUBACK's, and the
+	// reply's PUBACK follows the delete.
 	acked *ackNote
 }
 
@@ -90,7 +93,9 @@ type ackNote struct {
 	via   string
 	reply []byte
 	// settled is closed once the note has been applied, or dropped with its delivery: a reply's PUBACK waits
-	// for it, so that the PUBACK still follows the acknowledgement.
+	// for it, so that the PUBACK still follows the acknowledgement. It is closed by whoever removes the note
+	// from its pending entry (a claim that did not cover it, the entry's expiry), or, once a claim has covered
+	// it (claimID set on the entry), by the goroutine applying it alone.
 	settled chan struct{}
 }
 
@@ -352,7 +357,7 @@ func (c *commandState) run(d *deliverer) {
 	for id, p := range d.outstanding {
 		if !now.Before(p.expires) {
 			delete(d.outstanding, id)
-			if p.acked != nil {
+			if p.acked != nil && p.claimID == "" {
 				close(p.acked.settled) // the claim never covered it: a later claim delivers it again
 			}
 		}
@@ -384,6 +389,7 @@ func (c *commandState) run(d *deliverer) {
 			d.mu.Lock()
 			d.claimedAt = time.Now() // it may have claimed in the store nonetheless
 			d.drained = false
+			lapseNotesLocked(d)
 			d.retry = min(max(2*d.retry, time.Second), 30*time.Second)
 			c.armLocked(d, time.Now().Add(d.retry))
 			d.mu.Unlock()
@@ -403,8 +409,9 @@ func (c *commandState) run(d *deliverer) {
 			p, known := d.outstanding[m.ID]
 			switch {
 			case known && p.claimID == "" && p.acked != nil:
-				// Acknowledged ahead of its claim: delete it under this claim now.
-				delete(d.outstanding, m.ID)
+				// Acknowledged ahead of its claim: delete it under this claim now. The entry stays, holding its
+				// room in the window, until that is done (see pending.acked).
+				d.outstanding[m.ID] = pending{claimID: claim.ID, expires: expires, acked: p.acked}
 				acks = append(acks, ackedCommand{id: m.ID, claimID: claim.ID, note: p.acked})
 				unclaimed--
 			case known && p.claimID == "":
@@ -426,7 +433,13 @@ func (c *commandState) run(d *deliverer) {
 			go func() {
 				defer c.finishing.Done()
 				c.finish(d.key.project, d.route, a.id, a.claimID, true, a.note.via, a.note.reply)
+				d.mu.Lock()
+				if p, ok := d.outstanding[a.id]; ok && p.acked == a.note {
+					delete(d.outstanding, a.id)
+				}
+				d.mu.Unlock()
 				close(a.note.settled)
+				c.schedule(d) // for the room freed
 			}()
 		}
 		room -= len(publish)
@@ -435,6 +448,7 @@ func (c *commandState) run(d *deliverer) {
 		}
 	}
 	d.mu.Lock()
+	lapseNotesLocked(d)
 	var next time.Time
 	for _, p := range d.outstanding {
 		if next.IsZero() || p.expires.Before(next) {
@@ -445,6 +459,19 @@ func (c *commandState) run(d *deliverer) {
 		c.armLocked(d, next)
 	}
 	d.mu.Unlock()
+}
+
+// lapseNotesLocked drops the deliveries whose acknowledgement waits for a claim, at the end of a run, when no
+// claim of d is in flight: none of d's claims covered their commands, which another consumer holds (or which
+// are gone, or a claim failed). Their acknowledgements lapse with the deliveries now, rather than holding a
+// reply (and its device's reading) until the deliveries expire. Called with d.mu held.
+func lapseNotesLocked(d *deliverer) {
+	for id, p := range d.outstanding {
+		if p.claimID == "" && p.acked != nil {
+			delete(d.outstanding, id)
+			close(p.acked.settled)
+		}
+	}
 }
 
 type ackedCommand struct {
@@ -521,39 +548,54 @@ func (c *commandState) puback(cl *mqtt.Client, packetID uint16) {
 // by then (by the deliverer's claim, or by another consumer), the acknowledgement is kept for the deliverer's
 // claim to apply; a command another consumer holds is left to it. The channel returned is then closed once
 // the claim has applied it (or its delivery has lapsed); it is nil when the acknowledgement was applied here.
+//
+// An acknowledgement that finds an earlier one of the same command kept for the claim, or being applied under
+// it (a reply after the PUBACK), waits for that one first: its record follows the earlier one's, and a reply's
+// PUBACK follows the delete. That wait is bounded by the deliverer's claim in flight and the two store writes
+// that apply the earlier acknowledgement; a claim that does not cover the command lets it lapse.
 func (c *commandState) ack(project string, route CommandRoute, id, via string, reply []byte) <-chan struct{} {
 	c.mu.Lock()
 	d := c.byQueue[queueKey{project, route.Queue}]
 	c.mu.Unlock()
-	var p pending
-	var had bool
-	if d != nil {
+	if d == nil {
+		c.finish(project, route, id, "", false, via, reply)
+		return nil
+	}
+	for {
 		d.mu.Lock()
-		p, had = d.outstanding[id]
-		if had && p.claimID == "" {
+		p, had := d.outstanding[id]
+		switch {
+		case had && p.acked != nil:
+			settled := p.acked.settled
+			d.mu.Unlock()
+			select {
+			case <-settled:
+			case <-c.b.ctx.Done():
+				return nil
+			}
+			continue
+		case had && p.claimID == "":
 			d.mu.Unlock()
 			if handled, settled := c.ackUnclaimed(d, project, route, id, via, reply); handled {
 				c.schedule(d)
 				return settled
 			}
-			d.mu.Lock()
-			p, had = d.outstanding[id] // the deliverer's claim covers it now
+			continue // the deliverer's claim covers it now, or an earlier acknowledgement waits for it
 		}
 		if had {
 			delete(d.outstanding, id)
 		}
 		d.mu.Unlock()
-	}
-	c.finish(project, route, id, p.claimID, had, via, reply)
-	if d != nil {
+		c.finish(project, route, id, p.claimID, had, via, reply)
 		c.schedule(d)
+		return nil
 	}
-	return nil
 }
 
 // ackUnclaimed applies the acknowledgement of a command delivered ahead of its claim. It reports false when
-// the deliverer's claim covered the command meanwhile (the caller deletes it under that claim). When it leaves
-// the acknowledgement to a claim still in flight, it returns the note's settled channel.
+// the deliverer's claim covered the command meanwhile (the caller deletes it under that claim), or when an
+// earlier acknowledgement of it is kept for the claim (the caller waits for that). When it leaves the
+// acknowledgement to a claim still in flight, it returns the note's settled channel.
 func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandRoute, id, via string, reply []byte) (bool, <-chan struct{}) {
 	b := c.b
 	err := b.svc.DeleteMessage(c.lazyCtx, project, route.Queue, id, "")
@@ -564,18 +606,19 @@ func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandR
 		// Deleted while unclaimed: no claim can cover it any more.
 		if had {
 			delete(d.outstanding, id)
+			if p.acked != nil && p.claimID == "" {
+				close(p.acked.settled) // another acknowledgement's, kept meanwhile: it is moot
+			}
 		}
 		d.mu.Unlock()
 		b.count(cCommandsAcked)
 		c.postResult(project, route, id, via, reply)
 		return true, nil
-	case had && p.claimID == "":
+	case had && p.claimID == "" && p.acked == nil:
 		// Claimed, and this deliverer's claim has not returned yet (or another consumer holds it): the claim,
 		// if it covers the command, applies the acknowledgement.
-		if p.acked == nil {
-			p.acked = &ackNote{via: via, reply: append([]byte(nil), reply...), settled: make(chan struct{})}
-			d.outstanding[id] = p
-		}
+		p.acked = &ackNote{via: via, reply: append([]byte(nil), reply...), settled: make(chan struct{})}
+		d.outstanding[id] = p
 		d.mu.Unlock()
 		return true, p.acked.settled
 	case had:
@@ -625,8 +668,9 @@ func (b *Bridge) reply(cl *mqtt.Client, s *session, pk packets.Packet, route Com
 	b.count(cCommandReplies)
 	if settled := b.cmd.ack(s.caller.Project, route, id, ViaReply, pk.Payload); settled != nil {
 		// The command went out ahead of its claim, which is still being written: the claim applies the
-		// acknowledgement when it returns (a few milliseconds). Holding this device's reading until then keeps
-		// the promise that a reply's PUBACK means its command is acknowledged.
+		// acknowledgement when it returns (a few milliseconds), or lets it lapse at the end of the deliverer's
+		// run if it does not cover the command. Holding this device's reading until then keeps the promise that
+		// a reply's PUBACK means its command is acknowledged.
 		select {
 		case <-settled:
 		case <-b.ctx.Done():
