@@ -451,6 +451,10 @@ func (l *List) Watch() {
 				case changed:
 					lastErr = ""
 					l.log.Info("revocation list reloaded", "where", l.backend.String(), "entries", len(l.snap.Load().entries))
+				case lastErr != "":
+					// The backend answers again and nothing changed meanwhile; a later failure is logged anew.
+					lastErr = ""
+					l.log.Info("revocation list readable again", "where", l.backend.String())
 				}
 			}
 		}()
