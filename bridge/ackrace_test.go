@@ -65,8 +65,9 @@ func (r *postRecorder) posted(queue string) []broker.Message {
 	return got
 }
 
-// blockedIn reports whether some goroutine with fn on its stack is blocked in a select or a channel receive.
-func blockedIn(fn string) bool {
+// blockedIn reports whether some goroutine with fn on its stack is blocked in one of states (as the runtime
+// names them in a goroutine's header: "select", "chan receive", "sync.Mutex.Lock").
+func blockedIn(fn string, states ...string) bool {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -78,8 +79,10 @@ func blockedIn(fn string) bool {
 	}
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
-		if (strings.Contains(header, "[select") || strings.Contains(header, "[chan receive")) && strings.Contains(g, fn) {
-			return true
+		for _, state := range states {
+			if strings.Contains(header, "["+state) && strings.Contains(g, fn) {
+				return true
+			}
 		}
 	}
 	return false
@@ -87,6 +90,9 @@ func blockedIn(fn string) bool {
 
 // replyWaiting is the frame of a device's reading goroutine handling a reply on its ack topic.
 const replyWaiting = "bridge.(*Bridge).reply("
+
+// waiting: the states of a goroutine waiting on a channel.
+var waiting = []string{"select", "chan receive"}
 
 // noteFor returns the acknowledgement kept for a command's claim, if any.
 func (e *env) noteFor(queue, id string) *ackNote {
@@ -140,7 +146,7 @@ func TestReplyAfterPubackKeptForClaim(t *testing.T) {
 
 	reply := `{"id":"` + ids[0] + `","status":"done"}`
 	tok := ac.Publish("devices/ac-4/acks", 1, false, reply)
-	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting) })
+	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting, waiting...) })
 	g.armed.Store(false)
 	g.open()
 	if err := wait(t, tok); err != nil {
@@ -185,7 +191,7 @@ func TestReplyWhilePubackAppliedByClaim(t *testing.T) {
 	reply := `{"id":"` + ids[0] + `","status":"done"}`
 	tok := ac.Publish("devices/ac-6/acks", 1, false, reply)
 	answered := func() bool { return tok.WaitTimeout(0) }
-	eventually(t, "the reply waiting, or answered", func() bool { return answered() || blockedIn(replyWaiting) })
+	eventually(t, "the reply waiting, or answered", func() bool { return answered() || blockedIn(replyWaiting, waiting...) })
 	if answered() {
 		t.Errorf("the reply was PUBACKed while its command's acknowledgement was still being applied (%d queued)",
 			len(e.messages("cmd-ac-6")))
@@ -241,7 +247,7 @@ func TestReplyForCommandAnotherHoldsLapses(t *testing.T) {
 		}
 		pubacked <- pr.ReasonCode
 	}()
-	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting) })
+	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting, waiting...) })
 	g.open()
 	e.waitDrained(t, "cmd-ac-10") // the claim found nothing, and the run is over
 	if n := e.noteFor("cmd-ac-10", ids[0]); n != nil {

@@ -25,7 +25,8 @@ const (
 // by a fixed pool of workers when something happens: a post to the queue (observer), the device becoming
 // ready, an acknowledgement freeing room in the window, a claim expiring. Nothing polls.
 //
-// Lock order: commandState.mu before deliverer.mu; queueMu is taken alone.
+// Lock order: commandState.mu before deliverer.mu, deliverer.sendMu before deliverer.mu (sendMu is never taken
+// with commandState.mu held); queueMu is taken alone.
 type commandState struct {
 	b *Bridge
 	// lazyCtx carries the writes that no device waits for: those that apply an acknowledgement (the command's
@@ -65,6 +66,11 @@ type deliverer struct {
 
 	// clients are the connections of the device subscribed to its command topic (guarded by commandState.mu).
 	clients map[*mqtt.Client]struct{}
+
+	// sendMu is held from assigning commands to the device (outstanding) until they are handed to the MQTT
+	// server, by a claim's run and by deliverEarly alike, so that they go out in the order they were assigned:
+	// a fresh command never overtakes older ones that a claim returned a moment before.
+	sendMu sync.Mutex
 
 	mu          sync.Mutex
 	state       int
@@ -160,17 +166,24 @@ func (b *Bridge) MessagesPosted(ev broker.PostEvent) {
 // them (they are the oldest unclaimed messages) and does not publish them again; an acknowledgement that
 // arrives before that claim is applied by it. A command the claim does not cover (another consumer claimed
 // it first) lapses after claim_ttl like an unacknowledged delivery. A command left out (no room, a delay)
-// marks the queue not drained, so that it goes out in order, by claim. Publishing only copies the packet
-// into the connection's queue (InjectPacket), so the poster is not held up.
+// marks the queue not drained, so that it goes out in order, by claim; so does one the deliverer's last claim
+// may have missed (posted before that claim returned), for it may be older than the next. Publishing only
+// copies the packet into the connection's queue (InjectPacket), so the poster is held up at most while the
+// deliverer hands a claim's commands to the server (sendMu).
 func (c *commandState) deliverEarly(d *deliverer, msgs []broker.Message) {
 	b := c.b
 	window := b.cfg.Commands.Window
 	now := time.Now()
 	var early []broker.Message
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
 	d.mu.Lock()
 	for _, m := range msgs {
 		if !m.Created.After(d.claimedAt) {
-			continue // a claim may have seen it (and delivered it, and seen it acknowledged): claims deliver it
+			// A claim may have seen it (and delivered it, and seen it acknowledged): claims deliver it. If the
+			// last claim did not, it is older than the next command posted: that one waits for a claim too.
+			d.drained = false
+			continue
 		}
 		if !d.drained || len(d.outstanding) >= window || !m.DelayUntil.IsZero() {
 			d.drained = false
@@ -357,6 +370,7 @@ func (c *commandState) run(d *deliverer) {
 	for id, p := range d.outstanding {
 		if !now.Before(p.expires) {
 			delete(d.outstanding, id)
+			d.drained = false // the command is claimable again, older than any posted from now on
 			if p.acked != nil && p.claimID == "" {
 				close(p.acked.settled) // the claim never covered it: a later claim delivers it again
 			}
@@ -398,6 +412,7 @@ func (c *commandState) run(d *deliverer) {
 		expires := time.Now().Add(claim.Expires.Sub(claim.Updated))
 		var publish []broker.Message
 		var acks []ackedCommand
+		d.sendMu.Lock()
 		d.mu.Lock()
 		d.retry = 0
 		d.claimedAt = time.Now()
@@ -426,6 +441,7 @@ func (c *commandState) run(d *deliverer) {
 		for _, m := range publish {
 			c.publish(d, m)
 		}
+		d.sendMu.Unlock()
 		for _, a := range acks {
 			// Not on this worker: a delete and a result post are two store writes that would hold up the
 			// deliveries of other devices. Their number is bounded by the windows.

@@ -267,12 +267,21 @@ type postRecorder struct {
 	posts   []broker.PostEvent
 	waiters []chan struct{}
 	onQueue func(queue string)
+	// before, when set, sees each post first. The recorder is the Service's first observer, so it can hold a
+	// post's event back from the bridge.
+	before func(ev broker.PostEvent)
 }
 
 func (r *postRecorder) MessagesPosted(ev broker.PostEvent) {
 	if r.onQueue != nil {
 		r.onQueue(ev.Queue)
 		return
+	}
+	r.mu.Lock()
+	before := r.before
+	r.mu.Unlock()
+	if before != nil {
+		before(ev)
 	}
 	r.mu.Lock()
 	r.posts = append(r.posts, ev)
