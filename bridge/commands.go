@@ -83,6 +83,10 @@ type deliverer struct {
 	// claimedAt is when the last claim returned: a command posted before it may have been claimed (and
 	// delivered, and even acknowledged) already, so only commands posted after it go out ahead of a claim.
 	claimedAt time.Time
+	// dropped: dropIfUnused removed the deliverer. A post that looked it up before that delivers nothing
+	// through it: the deliverer of the device's next connection would not know of the delivery, and claim and
+	// deliver the command again.
+	dropped bool
 }
 
 type pending struct {
@@ -178,6 +182,10 @@ func (c *commandState) deliverEarly(d *deliverer, msgs []broker.Message) {
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock()
 	d.mu.Lock()
+	if d.dropped {
+		d.mu.Unlock()
+		return
+	}
 	for _, m := range msgs {
 		if !m.Created.After(d.claimedAt) {
 			// A claim may have seen it (and delivered it, and seen it acknowledged): claims deliver it. If the
@@ -289,6 +297,7 @@ func (c *commandState) dropIfUnused(d *deliverer) {
 	if d.timer != nil {
 		d.timer.Stop()
 	}
+	d.dropped = true
 	if c.byQueue[d.key] == d {
 		delete(c.byQueue, d.key)
 	}

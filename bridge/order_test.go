@@ -220,3 +220,50 @@ func TestFreshCommandNotAheadOfOneTheClaimMissed(t *testing.T) {
 		}
 	}
 }
+
+// A post that finds its device ready, and whose early delivery comes only after the device's connection ended
+// and its deliverer was dropped, delivers nothing: the deliverer of the device's next connection claims and
+// delivers the command, once. (The dropped deliverer published it too, unknown to the new one, so the device
+// got it twice while a claim held it; its PUBACK of that copy could even delete it unrecorded.)
+func TestPostRacingDisconnectDeliversOnce(t *testing.T) {
+	e := newEnv(t)
+	key := queueKey{testProject, "cmd-th-8"}
+	deliverer := func() *deliverer {
+		c := &e.b.cmd
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.byQueue[key]
+	}
+	tok := e.token("th-8", signing.RoleDevice)
+	first := e.v3("th-8", tok)
+	subscribeV3(t, first, "devices/th-8/commands")
+	e.waitDrained(t, "cmd-th-8")
+	old := deliverer()
+	old.sendMu.Lock() // the post's early delivery waits here, after it found the device ready
+	unlocked := false
+	unlock := func() {
+		if !unlocked {
+			unlocked = true
+			old.sendMu.Unlock()
+		}
+	}
+	t.Cleanup(unlock)
+	posted := e.postAsync(t, "cmd-th-8", `{"set":26}`)
+	eventually(t, "the post's early delivery waiting", func() bool {
+		return blockedIn("bridge.(*commandState).deliverEarly(", "sync.Mutex.Lock")
+	})
+
+	first.Disconnect(0)
+	eventually(t, "the deliverer dropped", func() bool { return deliverer() != old })
+	second := e.v3("th-8", tok, func(o *pahov3.ClientOptions) { o.SetAutoAckDisabled(true) })
+	got := subscribeV3(t, second, "devices/th-8/commands")
+	m := receive(t, got) // from the new connection's deliverer, by claim
+	unlock()
+	id := <-posted
+	if c := decodeCommand(t, m.Payload()); c.ID != id {
+		t.Fatalf("delivered %s, want %s", m.Payload(), id)
+	}
+	if n := e.b.Counters()["commands.delivered"]; n != 1 {
+		t.Errorf("command delivered %d times, want once", n)
+	}
+}
