@@ -263,3 +263,38 @@ func TestReplyForCommandAnotherHoldsLapses(t *testing.T) {
 		t.Errorf("counters %v: nothing was acknowledged under the bridge's claim", c)
 	}
 }
+
+// Shutdown while a device's reply waits for the deliverer's claim (the command went out ahead of it, and
+// another consumer claimed it first): the claim returns, the acknowledgement lapses, the device's reading ends
+// and Shutdown completes. (Shutdown waited for the delivery to expire, claim_ttl, and ran into its deadline.)
+func TestShutdownWhileReplyWaitsForClaim(t *testing.T) {
+	e, g := newClaimGateEnv(t, false, func(c *Config) { c.Rules.Commands[0].Ack = AckReply })
+	ac := e.v5("ac-11", e.token("ac-11", signing.RoleDevice))
+	ac.subscribe(t, "devices/ac-11/commands", 1)
+	e.waitDrained(t, "cmd-ac-11")
+	g.armed.Store(true)
+	ids := e.post("cmd-ac-11", `{"set":27}`)
+	ac.next(t)
+	<-g.entered // the bridge's claim is held before the store
+	g.armed.Store(false)
+	if _, other, err := e.svc.CreateClaim(e.ctx, testProject, "cmd-ac-11", broker.ClaimOptions{}); err != nil || len(other) != 1 {
+		t.Fatalf("the other consumer's claim: %v %v", other, err)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		_, _ = ac.Publish(ctx, &paho.Publish{Topic: "devices/ac-11/acks", QoS: 1, Payload: []byte(`{"id":"` + ids[0] + `"}`)})
+	}()
+	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting, waiting...) })
+
+	// Bounded below claim_ttl (60 s), so that waiting for the delivery's expiry fails rather than passes.
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.b.Shutdown(ctx) }()
+	<-e.b.closing
+	g.open()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
