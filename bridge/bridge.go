@@ -214,7 +214,8 @@ func (b *Bridge) Close() error {
 }
 
 // Shutdown closes the listeners and disconnects every client, waits until the publishes being stored and the
-// commands being delivered are done (or ctx ends, which then aborts them), and stops command delivery. A
+// commands being delivered are done (or ctx ends, which then aborts them and closes every connection, ending
+// writes to clients that stopped reading), and stops command delivery. A
 // publish whose PUBACK was not sent is not acknowledged: the device sends it again after reconnecting. Calls
 // after the first return nil.
 func (b *Bridge) Shutdown(ctx context.Context) error {
@@ -237,6 +238,14 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			b.cancel()
+			// A client that stopped reading its socket holds the server's write to it, and the client's lock,
+			// for as long as its connection lasts; the DISCONNECT that closeClients sends it waits behind that
+			// write. Closing every connection ends those writes.
+			for _, cl := range b.srv.Clients.GetAll() {
+				if !cl.Net.Inline {
+					cl.Stop(packets.ErrServerShuttingDown)
+				}
+			}
 			<-done
 			err = fmt.Errorf("bridge: close: %w", ctx.Err())
 		}
