@@ -41,6 +41,11 @@ func (b *Bridge) checkCredentials(checker CredentialChecker) {
 	}
 }
 
+// dropWriteWait bounds the write of the DISCONNECT to a client whose token is no longer good. To a client that
+// reads its socket it takes microseconds; the bound is generous so that a sweep goroutine descheduled for a
+// while on a loaded machine still gets it out.
+const dropWriteWait = time.Second
+
 // drop disconnects a client whose token is no longer good: an MQTT 5 client is told why with a DISCONNECT, an
 // MQTT 3.1.1 client (whose protocol has no server DISCONNECT) sees its connection closed. Its will, if any,
 // is published as for any connection the server ends.
@@ -52,6 +57,11 @@ func (b *Bridge) drop(cl *mqtt.Client, err error) {
 	b.count(c)
 	b.log.Info("mqtt client disconnected", "client", cl.ID, "remote", cl.Net.Remote, "reason", code.Reason)
 	if cl.Properties.ProtocolVersion >= 5 {
+		// The MQTT server writes to the connection directly, holding the client's lock: a client that stopped
+		// reading would hold this sweep, and so every other client's check, for as long as its connection
+		// lasts. The DISCONNECT gets dropWriteWait to go out (the write the client holds up fails then too);
+		// the connection is closed either way.
+		_ = cl.Net.Conn.SetWriteDeadline(time.Now().Add(dropWriteWait))
 		_ = b.srv.DisconnectClient(cl, code)
 		return
 	}
