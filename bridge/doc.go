@@ -101,7 +101,9 @@
 // connected; each claim counts towards the queue's _max_claim_count, after which the Service moves it to
 // _dead_letter_queue. So a command may arrive more than once (MQTT 5 devices can tell by the message id),
 // and its state is visible over REST: queued (unclaimed message), delivered (claimed), acknowledged (gone,
-// with a record in the results queue), dead-lettered (in the dead-letter queue).
+// with a record in the results queue), dead-lettered (in the dead-letter queue). A results queue is never a
+// command queue, even where a device id would make it one (the device "results" under the default rules,
+// whose cmd-results holds every device's records): such a device gets no commands.
 //
 // A device should subscribe to its command topic at QoS 1: at QoS 0 nothing acknowledges a command except a
 // reply, and it is redelivered at every claim expiry until it is dead-lettered.

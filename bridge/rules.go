@@ -156,6 +156,37 @@ func (t Template) Expand(vals *[MaxPatternVars]string) string {
 	return b.String()
 }
 
+// matches reports whether some wildcard values expand t to s. Only the results queue template uses it, whose
+// one wildcard ({device}) may appear any number of times: the value is the text at the first wildcard, of
+// each possible length.
+func (t Template) matches(s string) bool {
+	first := -1
+	for i, p := range t.parts {
+		if p.v != levelLiteral {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return s == t.text
+	}
+	start := 0
+	for _, p := range t.parts[:first] {
+		start += len(p.lit)
+	}
+	if len(s) < start || s[:start] != t.text[:start] {
+		return false
+	}
+	var vals [MaxPatternVars]string
+	for end := start; end <= len(s); end++ {
+		vals[t.parts[first].v] = s[start:end]
+		if t.Expand(&vals) == s {
+			return true
+		}
+	}
+	return false
+}
+
 // Mapper applies compiled Rules. It is immutable and safe for concurrent use.
 type Mapper struct {
 	telemetry []telemetryRule
@@ -324,9 +355,31 @@ func (m *Mapper) CommandQueue(queue string) (CommandRoute, bool) {
 			continue
 		}
 		device := queue[len(c.queuePrefix) : len(queue)-len(c.queueSuffix)]
+		if m.isResultsQueue(queue) {
+			return CommandRoute{}, false
+		}
 		return CommandRoute{Rule: i, Device: device, Queue: queue, Topic: c.topic.Expand(device)}, true
 	}
 	return CommandRoute{}, false
+}
+
+// usableCommandQueue reports whether q, a command rule's queue for some device, can carry that device's
+// commands: a valid queue name that is no rule's results queue. Under the default rules the device "results"
+// would otherwise have cmd-results, every device's status records, as its command queue: each record would
+// be delivered to it as a command and deleted by its acknowledgement.
+func (m *Mapper) usableCommandQueue(q string) bool {
+	return broker.ValidQueueName(q) && !m.isResultsQueue(q)
+}
+
+// isResultsQueue reports whether q is the results queue of some command rule, for some device.
+func (m *Mapper) isResultsQueue(q string) bool {
+	for i := range m.commands {
+		c := &m.commands[i]
+		if c.hasResults && c.results.matches(q) {
+			return true
+		}
+	}
+	return false
 }
 
 // CommandTopic maps a device's command topic to its rule and queue (an operator publishing a command over
@@ -337,7 +390,7 @@ func (m *Mapper) CommandTopic(topic string) (CommandRoute, bool) {
 		c := &m.commands[i]
 		if c.topic.Match(topic, &vals) {
 			r := CommandRoute{Rule: i, Device: vals[0], Queue: c.queuePrefix + vals[0] + c.queueSuffix, Topic: topic}
-			return r, broker.ValidQueueName(r.Queue)
+			return r, m.usableCommandQueue(r.Queue)
 		}
 	}
 	return CommandRoute{}, false
@@ -362,7 +415,7 @@ func (m *Mapper) AckTopic(topic string) (CommandRoute, bool) {
 		if c.hasAck && c.ack.Match(topic, &vals) {
 			r := CommandRoute{Rule: i, Device: vals[0], Queue: c.queuePrefix + vals[0] + c.queueSuffix,
 				Topic: c.topic.Expand(vals[0])}
-			return r, broker.ValidQueueName(r.Queue)
+			return r, m.usableCommandQueue(r.Queue)
 		}
 	}
 	return CommandRoute{}, false
@@ -374,7 +427,7 @@ func (m *Mapper) ForDevice(device string) []CommandRoute {
 	for i := range m.commands {
 		c := &m.commands[i]
 		q := c.queuePrefix + device + c.queueSuffix
-		if validDeviceID(device) && broker.ValidQueueName(q) {
+		if validDeviceID(device) && m.usableCommandQueue(q) {
 			out = append(out, CommandRoute{Rule: i, Device: device, Queue: q, Topic: c.topic.Expand(device)})
 		}
 	}

@@ -113,6 +113,45 @@ func TestCommandMapping(t *testing.T) {
 	}
 }
 
+// A results queue is never a command queue, though a device id may make it one: under the defaults the
+// device "results" would otherwise take every status record in cmd-results as its command.
+func TestResultsQueueIsNoCommandQueue(t *testing.T) {
+	m := defaultMapper(t)
+	if r, ok := m.CommandQueue("cmd-results"); ok {
+		t.Errorf("CommandQueue(cmd-results) = %+v", r)
+	}
+	if r, ok := m.CommandTopic("devices/results/commands"); ok {
+		t.Errorf("CommandTopic(devices/results/commands) = %+v", r)
+	}
+	if r, ok := m.AckTopic("devices/results/acks"); ok {
+		t.Errorf("AckTopic(devices/results/acks) = %+v", r)
+	}
+	if got := m.ForDevice("results"); len(got) != 0 {
+		t.Errorf("ForDevice(results) = %+v", got)
+	}
+	if _, ok := m.CommandQueue("cmd-results2"); !ok {
+		t.Error("CommandQueue(cmd-results2) refused: only the results queue itself is kept out")
+	}
+
+	perDevice, err := NewMapper(Rules{Commands: []CommandRule{
+		{Queue: "c-{device}", Topic: "d/{device}/c", ResultsQueue: "c-{device}-r-{device}"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]bool{
+		"c-x":             true,
+		"c-x-r-x":         false, // device x's results queue
+		"c-x-r-y":         true,  // not a results queue: the two {device} differ
+		"c-a-r-a-r-a":     true,  // no device d expands to it ("c-d-r-d")
+		"c-a-r-b-r-a-r-b": false, // device "a-r-b"
+	} {
+		if _, ok := perDevice.CommandQueue(q); ok != want {
+			t.Errorf("per-device results: CommandQueue(%q) ok = %v, want %v", q, ok, want)
+		}
+	}
+}
+
 func TestPerDeviceResultsQueue(t *testing.T) {
 	m, err := NewMapper(Rules{Commands: []CommandRule{{Queue: "c_{device}", Topic: "d/{device}/c", AckTopic: "d/{device}/a",
 		ResultsQueue: "r_{device}", Ack: AckReply}}})
@@ -180,6 +219,29 @@ func FuzzTelemetry(f *testing.F) {
 		}
 		if cr, ok := m.CommandQueue(topic); ok && !strings.HasPrefix(topic, "cmd-") {
 			t.Fatalf("CommandQueue(%q) = %+v", topic, cr)
+		}
+	})
+}
+
+// Every expansion of a results template is matched by it (the property that keeps a device's results queue
+// out of the command queues), whatever the literals and however often {device} appears.
+func FuzzTemplateMatches(f *testing.F) {
+	f.Add("c-", "-r-", "", "ac-1", true)
+	f.Add("", "", "x", "", false)
+	f.Add("a", "a", "a", "aa", true)
+	f.Fuzz(func(t *testing.T, prefix, mid, suffix, device string, twice bool) {
+		text := prefix + "{device}" + suffix
+		if twice {
+			text = prefix + "{device}" + mid + "{device}" + suffix
+		}
+		tpl, err := ParseTemplate(text, []string{DeviceVar})
+		if err != nil {
+			return // braces in the literals
+		}
+		var vals [MaxPatternVars]string
+		vals[0] = device
+		if s := tpl.Expand(&vals); !tpl.matches(s) {
+			t.Fatalf("%q does not match its expansion %q (device %q)", text, s, device)
 		}
 	})
 }
