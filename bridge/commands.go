@@ -655,8 +655,19 @@ func (c *commandState) ackUnclaimed(d *deliverer, project string, route CommandR
 }
 
 // finish deletes an acknowledged command (under claimID) and records its status.
+//
+// A PUBACK for a delivery the bridge no longer tracks (it came after the delivery's claim had expired, from a
+// resumed session say) still acknowledges its command, and so gets a record too, but only if the command is
+// there to delete: deleting what is gone succeeds as well (Zaqar's rule), and a record for it would be false.
 func (c *commandState) finish(project string, route CommandRoute, id, claimID string, had bool, via string, reply []byte) {
 	b := c.b
+	if !had && via == ViaPuback {
+		if _, err := b.svc.GetMessage(b.ctx, project, route.Queue, id); err != nil {
+			b.log.Debug("command acknowledgement not applied", "queue", route.Queue, "id", id, "via", via, "error", err)
+			return
+		}
+		had = true
+	}
 	err := b.svc.DeleteMessage(c.lazyCtx, project, route.Queue, id, claimID)
 	if err != nil {
 		b.log.Debug("command acknowledgement not applied", "queue", route.Queue, "id", id, "via", via, "error", err)

@@ -223,3 +223,38 @@ func TestCommandQoS0SubscriberAcksByReply(t *testing.T) {
 		t.Errorf("command left: %v", msgs)
 	}
 }
+
+// A PUBACK the bridge no longer tracks the delivery of (late: after the delivery's claim expired) deletes the
+// command if it is still there and unclaimed, and records it like any acknowledgement; one for a command that
+// is gone, or that another consumer holds, changes nothing and records nothing.
+func TestLatePubackRecorded(t *testing.T) {
+	e := newEnv(t)
+	route, ok := e.b.mapper.CommandQueue("cmd-ac-20")
+	if !ok {
+		t.Fatal("no command route")
+	}
+	ids := e.post("cmd-ac-20", `{"set":20}`, `{"set":21}`)
+	e.b.cmd.ack(testProject, route, ids[0], ViaPuback, nil)
+	res := e.posts.waitPosted(t, "cmd-results", 1)
+	if r := decodeResult(t, res[0]); r.ID != ids[0] || r.Via != ViaPuback {
+		t.Errorf("result %s", res[0].Body)
+	}
+	if msgs := e.messages("cmd-ac-20"); len(msgs) != 1 || msgs[0].ID != ids[1] {
+		t.Fatalf("left %v, want only %s", msgs, ids[1])
+	}
+
+	e.b.cmd.ack(testProject, route, ids[0], ViaPuback, nil) // gone already
+	if _, others, err := e.svc.CreateClaim(e.ctx, testProject, "cmd-ac-20", broker.ClaimOptions{}); err != nil || len(others) != 1 {
+		t.Fatalf("another consumer's claim: %v %v", others, err)
+	}
+	e.b.cmd.ack(testProject, route, ids[1], ViaPuback, nil) // held by that consumer
+	if msgs := e.messages("cmd-ac-20"); len(msgs) != 1 {
+		t.Errorf("the claimed command was deleted: %v", msgs)
+	}
+	if n := len(e.posts.posted("cmd-results")); n != 1 {
+		t.Errorf("%d records, want only the first", n)
+	}
+	if c := e.b.Counters(); c["commands.acked"] != 1 {
+		t.Errorf("counters %v: want one acknowledgement", c)
+	}
+}
