@@ -431,7 +431,7 @@ func subscriptionCreate(s *Server, c *conn, r *request) reply {
 		return errorReply(err)
 	}
 	if socket {
-		s.push.add(c, r.project, sub, r.binary)
+		s.register(c, r.project, sub, r.binary)
 	}
 	b := append([]byte(`{"subscription_id": `), jsonw.AppendString(nil, sub.ID)...)
 	b = append(b, `, "message": `...)

@@ -1,6 +1,7 @@
 package wsapi
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ type socketSub struct {
 	queue   string
 	binary  bool      // created by a binary frame: push msgpack
 	expires time.Time // guarded by registry.mu
+	updated bool      // an update event has set expires (guarded by registry.mu)
 }
 
 type queueKey struct{ project, queue string }
@@ -35,7 +37,7 @@ func newRegistry() *registry {
 	return &registry{byQueue: map[queueKey][]*socketSub{}, byID: map[string]*socketSub{}, byConn: map[*conn][]*socketSub{}}
 }
 
-func (g *registry) add(c *conn, project string, sub broker.Subscription, binary bool) {
+func (g *registry) add(c *conn, project string, sub broker.Subscription, binary bool) *socketSub {
 	ss := &socketSub{c: c, id: sub.ID, project: project, queue: sub.Queue, binary: binary, expires: sub.Expires}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -43,6 +45,31 @@ func (g *registry) add(c *conn, project string, sub broker.Subscription, binary 
 	g.byQueue[k] = append(g.byQueue[k], ss)
 	g.byID[sub.ID] = ss
 	g.byConn[c] = append(g.byConn[c], ss)
+	return ss
+}
+
+// register adds a socket subscription that the store has just created and then re-reads it. A delete, purge,
+// re-point or ttl change made elsewhere between the store's create and add found nothing in the registry to
+// change; the store has it. A change after add finds ss (SubscriptionChanged), one before it is seen here:
+// add comes before the read, and an event comes after its change is stored.
+func (s *Server) register(c *conn, project string, sub broker.Subscription, binary bool) {
+	g := s.push
+	ss := g.add(c, project, sub, binary)
+	got, err := s.svc.GetSubscription(s.ctx, project, sub.Queue, sub.ID)
+	if err != nil && !errors.Is(err, broker.ErrNotFound) {
+		return // the store failed: keep what the create said
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.byID[ss.id] != ss {
+		return // already removed by an event
+	}
+	switch {
+	case err != nil || got.Subscriber != c.subscriber:
+		g.removeLocked(ss)
+	case !ss.updated:
+		ss.expires = got.Expires
+	}
 }
 
 // removeLocked forgets one subscription.
@@ -170,7 +197,7 @@ func (s *Server) SubscriptionChanged(ev broker.SubscriptionEvent) {
 			return
 		}
 		if ev.Kind == broker.SubscriptionUpdated && ev.Subscription.Subscriber == ss.c.subscriber {
-			ss.expires = ev.Subscription.Expires
+			ss.expires, ss.updated = ev.Subscription.Expires, true
 			return
 		}
 		g.removeLocked(ss)
