@@ -78,6 +78,15 @@ func (s *Server) authenticate(c *conn, r *request) reply {
 	return ok(http.StatusOK, []byte(`{"message": "Authentified."}`))
 }
 
+// connRevoked reports whether a socket acts with a revoked token.
+func (s *Server) connRevoked(c *conn) bool {
+	if s.auth.Revoked == nil {
+		return false
+	}
+	claims := c.currentClaims()
+	return claims != nil && s.tokenRevoked(claims)
+}
+
 func (s *Server) tokenRevoked(c *signing.Claims) bool {
 	if s.auth.Revoked == nil {
 		return false
@@ -96,7 +105,10 @@ func (s *Server) tokenRevoked(c *signing.Claims) bool {
 func (s *Server) authorize(c *conn, r *request) (reply, bool) {
 	if claims := c.currentClaims(); claims != nil {
 		if s.tokenRevoked(claims) {
+			// The socket's subscriptions were made with the token: they end with it (MessagesPosted has
+			// stopped pushing them since the revocation).
 			c.setAuth(nil)
+			s.push.dropConn(c, s)
 			return errNotAuthentified, false
 		}
 		if claims.Authorize(r.project, r.queue) != nil {

@@ -48,7 +48,8 @@
 // expired." when the token expires. A frame for a message action may instead carry signed-URL headers, with
 // URL-Methods and URL-Paths as JSON arrays (spec §9.3); zedge checks them against the queue's messages path,
 // so a grant never reaches another queue. Signed-URL headers must verify in every mode, and the revocation
-// list is consulted per frame.
+// list is consulted per frame and per push: a socket whose token is revoked is pushed nothing more, and its
+// next request gets 403 {"error": "Not authentified."} and ends its socket subscriptions.
 //
 // # Socket subscriptions
 //
