@@ -291,9 +291,12 @@ func (g *Guard) signedURL(r *request, headerForm, queryForm bool) error {
 			}
 		}
 	}
+	// The path checked is the one the router dispatched on: the raw request path. fasthttp's Path() is
+	// decoded and dot-normalised, so .../other/messages/x%2F..%2F..%2F..%2Fq%2Fmessages would read as queue
+	// q's messages while the request runs against queue other.
 	_, err := signing.CheckRequest(g.ring, signing.SignedRequest{
 		Method:      b2s(ctx.Method()),
-		Path:        b2s(ctx.Path()),
+		Path:        b2s(ctx.Request.URI().PathOriginal()),
 		Project:     b2s(project),
 		Credentials: creds,
 	}, r.now)
