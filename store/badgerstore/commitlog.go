@@ -37,6 +37,10 @@ type commitLog struct {
 	commitMu sync.Mutex
 	exited   chan struct{}
 
+	// partCommitted, for tests, runs after each part but the last of a group Badger split is committed; an
+	// error fails the rest of the group, as a crash or an I/O error between the parts would.
+	partCommitted func() error
+
 	groups  atomic.Int64 // committed groups (one fsync each in sync mode)
 	records atomic.Int64 // records in them
 	hist    *commitObserver
@@ -272,6 +276,11 @@ func (l *commitLog) commit(g *group) error {
 				return err
 			}
 			l.groups.Add(1)
+			if l.partCommitted != nil {
+				if err = l.partCommitted(); err != nil {
+					return err
+				}
+			}
 			txn = l.db.NewTransaction(true)
 			err = apply()
 		}

@@ -116,9 +116,12 @@ func (e *Engine) CreateClaim(ctx context.Context, project, name string, spec sto
 				nm.SetBody(body)
 			}
 			moved = append(moved, nm)
+			// The copy is written before the original is deleted: a Log may persist a batch in parts (Badger
+			// splits a group too big for one transaction), and a failure between them must leave the message
+			// in both queues at worst, never in neither.
+			b.PutMessage(project, dq.name, nm, body)
 			q.remove(m, b)
 			b.DeleteMessage(project, name, m.Seq)
-			b.PutMessage(project, dq.name, nm, body)
 			continue
 		}
 		q.detach(m, b) // from an ended claim, if it still lists the message

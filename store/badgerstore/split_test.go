@@ -1,0 +1,95 @@
+package badgerstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zedge-io/zedge/store"
+)
+
+// A dead-letter move is one atomic step of the store, but Badger may split the group that carries it into
+// several transactions (ErrTxnTooBig). If the group fails after a part was committed (a crash or an I/O error
+// between the parts), each moved message must survive in its source queue or in the dead-letter queue (or
+// both): it was posted and acknowledged, and no acknowledged message may be lost by a write that failed.
+func TestDeadLetterSurvivesAGroupSplitThatFailsPartWay(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig(dir)
+	cfg.MemTableSize = 1 << 20 // a transaction holds at most 15% of it, about 150 KiB
+	cfg.GCInterval = 0
+	cfg.ReapInterval = time.Hour
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	const n = 100
+	msgs := make([]store.NewMessage, n)
+	want := map[string]bool{}
+	for i := range msgs {
+		// Bodies under the value threshold stay inline, so each moved message adds 3 KiB to the transaction:
+		// the move of all n needs two or three transactions.
+		body := fmt.Sprintf(`"%04d%s"`, i, strings.Repeat("x", 3000))
+		msgs[i] = store.NewMessage{Body: []byte(body), TTL: time.Hour}
+		want[body] = true
+	}
+	for i := 0; i < n; i += 10 {
+		if _, err := s.PostMessages(ctx, "p", "src", msgs[i:i+10], now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := s.CreateClaim(ctx, "p", "src", store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: n}, now)
+	if err != nil || len(first.Messages) != n {
+		t.Fatalf("first claim: %d messages, %v", len(first.Messages), err)
+	}
+	if err := s.ReleaseClaim(ctx, "p", "src", first.Claim.ID, now); err != nil {
+		t.Fatal(err)
+	}
+
+	injected := errors.New("injected: the machine stopped between two transactions of one group")
+	parts := 0
+	s.log.partCommitted = func() error { parts++; return injected }
+	dl := store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: n, MaxClaimCount: 1, DeadLetterQueue: "dlq"}
+	if _, err := s.CreateClaim(ctx, "p", "src", dl, now); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("claim whose group failed part-way: %v, want ErrUnavailable", err)
+	}
+	if parts != 1 {
+		t.Fatalf("the dead-letter move took %d split parts before failing, want 1 (the test's sizes are off)", parts)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all := store.MessageQuery{Limit: 1000, Echo: true, IncludeClaimed: true, IncludeDelayed: true}
+	found := map[string]bool{}
+	for _, q := range []string{"src", "dlq"} {
+		page, err := s.ListMessages(ctx, "p", q, all, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Messages {
+			found[string(m.Body)] = true
+		}
+	}
+	lost := 0
+	for body := range want {
+		if !found[body] {
+			lost++
+			if lost <= 3 {
+				t.Errorf("message %s... is in neither queue after the failed move", body[:6])
+			}
+		}
+	}
+	if lost > 0 {
+		t.Fatalf("%d of %d acknowledged messages lost", lost, n)
+	}
+}
