@@ -5,7 +5,9 @@
 // The Notifier is a broker.Observer: every post, whatever its transport, is handed to a bounded queue served
 // by Config.Workers goroutines, and never waits for them; when the queue is full the post's notifications are
 // dropped, counted and logged (at most once a second). A worker lists the queue's live subscriptions through
-// the Service (expired ones are not listed) and sends one notification per message and subscriber:
+// the Service (expired ones are not listed) and queues each subscriber's deliveries as a task of their own
+// (running them itself when the queue is full), so that a slow subscriber does not hold back the others
+// while workers are free; one notification is sent per message and subscriber:
 //
 //	{"ttl": 300, "body": {"event": "BackupStarted"}, "Message_Type": "Notification", "queue_name": "sq"}
 //

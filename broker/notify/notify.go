@@ -234,9 +234,17 @@ func (n *Notifier) fanOut(ev broker.PostEvent) {
 				}
 			}
 			policy := choosePolicy(subOption(sub.Options, broker.KeyRetryPolicy), queuePolicy)
-			for j := range ev.Messages {
-				n.attempt(&delivery{sub: sub, project: ev.Project, payload: messagePayload(&ev.Messages[j], sub.Queue),
-					schedule: policy.schedule()})
+			deliver := func() {
+				for j := range ev.Messages {
+					n.attempt(&delivery{sub: sub, project: ev.Project,
+						payload: messagePayload(&ev.Messages[j], sub.Queue), schedule: policy.schedule()})
+				}
+			}
+			// Each subscriber is a task of its own, so that a slow or hanging one (every attempt can take
+			// HTTPTimeout) does not hold back the others while workers are free. With the queue full the
+			// delivery runs here, as a post's whole fan-out did: it is not lost.
+			if !n.enqueue(deliver) {
+				deliver()
 			}
 		}
 		if len(subs) < limit {

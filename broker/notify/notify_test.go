@@ -236,6 +236,8 @@ func TestSkipsSocketSubscriptionsAndRoutesMQTT(t *testing.T) {
 	e.subscribe("q", `{"subscriber": "mailto:nobody@example.com"}`) // no SMTP host: refused, not retried
 	e.post("q", `{"messages": [{"body": 1}]}`)
 	waitFor(t, "the post", func() bool { return e.n.Stats().Posts == 1 })
+	// Each subscriber's delivery is a task of its own, which may run after the fan-out is counted.
+	waitFor(t, "the mailto refusal", func() bool { return e.n.Stats().Rejected == 1 })
 	if s := e.n.Stats(); s.Rejected != 1 || s.Delivered != 0 {
 		t.Errorf("stats %+v", s)
 	}
