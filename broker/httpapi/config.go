@@ -10,7 +10,7 @@ import (
 // Client-ID modes (Zaqar's client_id_uuid_safe).
 const (
 	ClientIDStrict = "strict" // the Client-ID must be a UUID in any spelling Python's uuid.UUID accepts
-	ClientIDOff    = "off"    // any string of MinClientIDLength..MaxClientIDLength characters
+	ClientIDOff    = "off"    // any string of MinClientIDLength..MaxClientIDLength bytes (as Zaqar counts them)
 )
 
 // Config configures the REST transport. The application embeds it as `http:`.

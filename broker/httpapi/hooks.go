@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"math/rand/v2"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -81,7 +80,8 @@ func (s *Server) clientID(r *request) error {
 		r.caller.ClientID = id
 		return nil
 	}
-	if n := utf8.RuneCount(v); n < s.cfg.MinClientIDLength || n > s.cfg.MaxClientIDLength {
+	// Zaqar measures the header as a WSGI native string, one ISO-8859-1 character per byte: count bytes.
+	if n := len(v); n < s.cfg.MinClientIDLength || n > s.cfg.MaxClientIDLength {
 		return &Error{Status: fasthttp.StatusBadRequest, Title: "Length of client id must be at least " +
 			strconv.Itoa(s.cfg.MinClientIDLength) + " and no greater than " + strconv.Itoa(s.cfg.MaxClientIDLength) + "."}
 	}

@@ -204,3 +204,25 @@ func TestRequestID(t *testing.T) {
 		t.Fatalf("generated request ids %q %q", a, b)
 	}
 }
+
+// TestClientIDOffModeCountsBytes: Zaqar reads headers as WSGI native strings (each byte one ISO-8859-1
+// character), so the off-mode length rule counts bytes, not UTF-8 characters.
+func TestClientIDOffModeCountsBytes(t *testing.T) {
+	h := newHarness(t, harnessOpt{cfg: func(c *Config) { c.ClientIDMode = ClientIDOff }})
+	want := `{"title": "Length of client id must be at least 10 and no greater than 36."}`
+	for _, c := range []struct {
+		id     string
+		status int
+	}{
+		{strings.Repeat("é", 5), 204},  // 5 characters, 10 bytes
+		{strings.Repeat("é", 18), 204}, // 36 bytes
+		{strings.Repeat("é", 4), 400},  // 8 bytes
+		{strings.Repeat("é", 19), 400}, // 19 characters, 38 bytes
+	} {
+		body := ""
+		if c.status == 400 {
+			body = want
+		}
+		expect(t, h.do("GET", "/v2/ping", "", hd{"Client-ID": c.id}), c.status, body)
+	}
+}
