@@ -74,3 +74,25 @@ func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
 		waitFor(t, "delivery to "+path+" beside a hanging subscriber", func() bool { return h.count(path) == 2 })
 	}
 }
+
+// TestHangingWebhookHoldsFewWorkers: deliveries to a subscriber that never answers take at most
+// MaxPerSubscriber workers; the others keep delivering to the rest (before the fix every worker ended up
+// waiting on the hanging subscriber, one post each, and the other subscribers' notifications waited behind
+// them until the queue filled and posts were dropped).
+func TestHangingWebhookHoldsFewWorkers(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Workers, cfg.MaxPerSubscriber = 2, 1
+	cfg.HTTPTimeout = time.Hour
+	e := newEnv(t, cfg)
+	h := newHangingHooks(t)
+	h.mu.Lock()
+	h.hanging = "/hang"
+	h.mu.Unlock()
+	e.subscribe("q", `{"subscriber": "`+h.srv.URL+`/hang"}`)
+	e.subscribe("q", `{"subscriber": "`+h.srv.URL+`/ok"}`)
+	const posts = 6
+	for range posts {
+		e.post("q", `{"messages": [{"body": 1}]}`)
+	}
+	waitFor(t, "every post delivered beside a hanging subscriber", func() bool { return h.count("/ok") == posts })
+}

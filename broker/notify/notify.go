@@ -67,6 +67,12 @@ type Notifier struct {
 	timersMu sync.Mutex
 	timers   map[*time.Timer]struct{}
 
+	// lanes bound the deliveries to one subscription that run at once (see submit).
+	lanesMu sync.Mutex
+	lanes   map[string]*lane
+	waiting int // tasks waiting in all lanes
+	perSub  int
+
 	stats     counters
 	lastDrop  atomic.Int64
 	noKeyOnce sync.Once
@@ -106,7 +112,8 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*No
 		log = slog.New(slog.DiscardHandler)
 	}
 	n := &Notifier{svc: svc, cfg: cfg, log: log.With("component", "notify"), now: time.Now,
-		tasks: make(chan func(), cfg.QueueSize), timers: map[*time.Timer]struct{}{}}
+		tasks: make(chan func(), cfg.QueueSize), timers: map[*time.Timer]struct{}{}, lanes: map[string]*lane{},
+		perSub: min(cfg.MaxPerSubscriber, cfg.Workers)}
 	for _, o := range opts {
 		o(n)
 	}
@@ -200,7 +207,7 @@ func (n *Notifier) SubscriptionChanged(ev broker.SubscriptionEvent) {
 		return
 	}
 	d := &delivery{sub: sub, payload: c.payload, confirm: &c, project: ev.Project}
-	if !n.enqueue(func() { n.attempt(d) }) {
+	if !n.submit(d.laneKey(), func() { n.attempt(d) }, false) {
 		n.drop("the delivery queue is full", "project", ev.Project, "queue", sub.Queue, "subscription", sub.ID)
 	}
 }
@@ -243,8 +250,9 @@ func (n *Notifier) fanOut(ev broker.PostEvent) {
 			// Each subscriber is a task of its own, so that a slow or hanging one (every attempt can take
 			// HTTPTimeout) does not hold back the others while workers are free. With the queue full the
 			// delivery runs here, as a post's whole fan-out did: it is not lost.
-			if !n.enqueue(deliver) {
-				deliver()
+			if !n.submit(laneKey(ev.Project, &sub), deliver, true) {
+				n.drop("too many deliveries wait for busy subscribers", "subscription", sub.ID, "queue", sub.Queue,
+					"messages", len(ev.Messages))
 			}
 		}
 		if len(subs) < limit {
@@ -263,6 +271,93 @@ type delivery struct {
 	confirm  *confirmation // a confirmation notification
 	schedule []time.Duration
 	step     int
+}
+
+func (d *delivery) laneKey() string { return laneKey(d.project, &d.sub) }
+
+// lane is one subscription's deliveries: how many run on workers, and the tasks waiting for one of those.
+type lane struct {
+	running int
+	waiting []func()
+}
+
+func laneKey(project string, sub *broker.Subscription) string {
+	return project + "\x00" + sub.Queue + "\x00" + sub.ID
+}
+
+// submit runs task, a delivery to the subscription of key, on a worker, with at most perSub of that
+// subscription's tasks running at once: beyond that it waits in the lane for one of them to end (at most
+// QueueSize tasks wait in all lanes), so that a subscriber that hangs holds at most perSub workers. When the
+// worker queue is full the task runs on the calling goroutine if inline (a worker's), else it is not taken.
+// It reports whether the task was taken.
+func (n *Notifier) submit(key string, task func(), inline bool) bool {
+	n.lanesMu.Lock()
+	l := n.lanes[key]
+	if l == nil {
+		l = &lane{}
+		n.lanes[key] = l
+	}
+	if l.running >= n.perSub {
+		if n.waiting >= n.cfg.QueueSize {
+			n.lanesMu.Unlock()
+			return false
+		}
+		l.waiting = append(l.waiting, task)
+		n.waiting++
+		n.lanesMu.Unlock()
+		return true
+	}
+	l.running++
+	n.lanesMu.Unlock()
+	run := func() {
+		task()
+		n.laneNext(key)
+	}
+	if n.enqueue(run) {
+		return true
+	}
+	if inline {
+		run()
+		return true
+	}
+	// Not taken: give the slot back. Tasks that queued behind it while it was held are taken by the lane's
+	// other running tasks; if there are none, they are dropped with it.
+	n.lanesMu.Lock()
+	l.running--
+	var dropped int
+	if l.running == 0 {
+		dropped = len(l.waiting)
+		n.waiting -= dropped
+		delete(n.lanes, key)
+	}
+	n.lanesMu.Unlock()
+	for range dropped {
+		n.drop("the delivery queue is full")
+	}
+	return false
+}
+
+// laneNext runs, on the worker that has just finished one of the lane's tasks, the tasks waiting in the lane,
+// then gives the lane's slot back.
+func (n *Notifier) laneNext(key string) {
+	for {
+		n.lanesMu.Lock()
+		l := n.lanes[key]
+		if len(l.waiting) == 0 {
+			l.running--
+			if l.running == 0 {
+				delete(n.lanes, key)
+			}
+			n.lanesMu.Unlock()
+			return
+		}
+		task := l.waiting[0]
+		l.waiting[0] = nil
+		l.waiting = l.waiting[1:]
+		n.waiting--
+		n.lanesMu.Unlock()
+		task()
+	}
 }
 
 // errPermanent marks a failure that retrying cannot fix (a 4xx answer, an unusable address).
@@ -315,7 +410,7 @@ func (n *Notifier) retryLater(d *delivery, delay time.Duration) {
 		n.timersMu.Lock()
 		delete(n.timers, t)
 		n.timersMu.Unlock()
-		if !n.enqueue(func() { n.attempt(d) }) {
+		if !n.submit(d.laneKey(), func() { n.attempt(d) }, false) {
 			n.drop("the delivery queue is full", "subscription", d.sub.ID, "queue", d.sub.Queue)
 		}
 	})
