@@ -39,11 +39,12 @@ type conn struct {
 
 	// The send queue: frames waiting for the writer, at most Config.SendQueue of them. It is a slice grown on
 	// demand and dropped when drained (a channel of SendQueue frames would hold SendQueue×32 bytes for life).
-	qMu     sync.Mutex
-	queue   []outFrame
-	writing bool          // a writer goroutine is running
-	room    chan struct{} // closed by the writer when it takes a frame; a reader waiting on a full queue waits here
-	ping    *time.Timer
+	qMu      sync.Mutex
+	queue    []outFrame
+	reqBytes int           // bytes of the request frames in queue: at most Config.MaxFrameSize, or one frame
+	writing  bool          // a writer goroutine is running
+	room     chan struct{} // closed by the writer when it takes a frame; a reader waiting on a full queue waits here
+	ping     *time.Timer
 
 	done     chan struct{} // closed when the socket is finished
 	stopOnce sync.Once
@@ -145,12 +146,14 @@ func (c *conn) readLoop() {
 }
 
 // enqueueAnswer queues a request frame, to be handled and answered in queue order, waiting while the queue is
-// full (the client is not reading; its own requests wait with it). It returns false when the socket has
-// finished.
+// full (the client is not reading; its own requests wait with it) or holds a frame's worth of requests
+// (Config.MaxFrameSize bytes: unhandled requests are the socket's own memory, unlike pushed frames, which
+// sockets share). It returns false when the socket has finished.
 func (c *conn) enqueueAnswer(f outFrame) bool {
 	for {
 		c.qMu.Lock()
-		if len(c.queue) < c.s.cfg.SendQueue {
+		if len(c.queue) < c.s.cfg.SendQueue && (c.reqBytes == 0 || c.reqBytes+len(f.data) <= c.s.cfg.MaxFrameSize) {
+			c.reqBytes += len(f.data)
 			c.appendLocked(f)
 			c.qMu.Unlock()
 			return true
@@ -191,6 +194,9 @@ func (c *conn) writeQueued() {
 		f := c.queue[0]
 		c.queue[0] = outFrame{}
 		c.queue = c.queue[1:]
+		if f.request {
+			c.reqBytes -= len(f.data)
+		}
 		if c.room != nil {
 			close(c.room)
 			c.room = nil

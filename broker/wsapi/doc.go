@@ -69,7 +69,10 @@
 // Each socket has one long-lived goroutine, its reader (frames are answered one at a time, in order). A
 // writer goroutine runs only while frames wait in the socket's send queue, pings are sent from a timer, and
 // write buffers come from a pool while a frame is written, so an idle socket holds its read buffer, its
-// reader's stack and a few small structs. Frames larger than Config.MaxFrameSize close the socket with 1009; a
+// reader's stack and a few small structs. Requests read ahead of their handling take at most
+// Config.MaxFrameSize bytes of a socket's queue (or one frame): beyond that the reader waits, so a client
+// that floods large frames holds a few frames' worth of memory, not SendQueue of them. Frames larger than
+// Config.MaxFrameSize close the socket with 1009; a
 // socket silent for two ping intervals is closed; writes are bounded by WriteTimeout. Shutdown closes every
 // socket, from both listeners, with 1001 "Server shutting down.".
 //

@@ -163,3 +163,112 @@ func TestRevokedTokenStopsPushes(t *testing.T) {
 		t.Fatalf("the subscription made with a revoked token pushed: %v", resp)
 	}
 }
+
+// blockingObserver holds the first post's observer call (on the socket's writer goroutine, for a post made
+// over the socket) until release is closed.
+type blockingObserver struct {
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingObserver) MessagesPosted(broker.PostEvent) {
+	b.once.Do(func() {
+		close(b.entered)
+		<-b.release
+	})
+}
+
+// onlyConn is the server's one socket, once it is registered (serveConn runs after the dial returns).
+func (s *Server) onlyConn(t *testing.T) *conn {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s.mu.Lock()
+		for c := range s.conns {
+			n := len(s.conns)
+			s.mu.Unlock()
+			if n != 1 {
+				t.Fatalf("%d sockets open, want 1", n)
+			}
+			return c
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting for the socket")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// queuedRequests is what the socket holds of the requests it has read and not yet handled, and whether its
+// reader waits for room in the queue.
+func (c *conn) queuedRequests() (bytes int, readerWaits bool) {
+	c.qMu.Lock()
+	defer c.qMu.Unlock()
+	for _, f := range c.queue {
+		if f.request {
+			bytes += len(f.data)
+		}
+	}
+	return bytes, c.room != nil
+}
+
+// TestUnhandledRequestsBoundedInBytes: while a request is being handled, a client that keeps sending large
+// frames has at most about one frame's worth of them (MaxFrameSize) queued; the reader stops reading until
+// there is room (before the fix it queued SendQueue frames of up to MaxFrameSize each: 256 MiB per socket
+// with the defaults, from a client that need not even authenticate).
+func TestUnhandledRequestsBoundedInBytes(t *testing.T) {
+	const maxFrame = 64 << 10
+	e := newEnv(t, envOption{cfg: func(c *Config) { c.MaxFrameSize = maxFrame }})
+	blocker := &blockingObserver{entered: make(chan struct{}), release: make(chan struct{})}
+	e.svc.AddObserver(blocker)
+	c := e.dial()
+	srvConn := e.srv.onlyConn(t)
+	c.sendRaw(websocket.TextMessage, []byte(`{"action": "message_post", "headers": {"Client-ID": "`+testClient+
+		`", "X-Project-ID": "`+testProject+`"}, "body": {"queue_name": "bq", "messages": [{"body": 1}]}}`))
+	<-blocker.entered // the socket's writer is inside the post now, and answers nothing until released
+
+	const frames = 20
+	pad := strings.Repeat("x", maxFrame-200)
+	frame := []byte(`{"action": "queue_list", "headers": {"Client-ID": "` + testClient + `", "X-Project-ID": "` +
+		testProject + `"}, "body": {"pad": "` + pad + `"}}`)
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for range frames {
+			_ = c.ws.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			if c.ws.WriteMessage(websocket.TextMessage, frame) != nil {
+				return
+			}
+		}
+	}()
+	// Either the reader has read every frame, or it waits for room: then look at what it holds.
+	deadline := time.Now().Add(20 * time.Second)
+	var held int
+	for {
+		var waits bool
+		held, waits = srvConn.queuedRequests()
+		if waits || e.srv.Stats().FramesIn == frames+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting for the reader")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(blocker.release)
+	if held > maxFrame {
+		t.Fatalf("the socket holds %d bytes of unhandled requests, more than max_frame_size %d", held, maxFrame)
+	}
+	// Everything is answered once the post returns: the bound only paces the reader.
+	if st := status(t, c.readJSON()); st != 201 {
+		t.Fatalf("post: %d", st)
+	}
+	for i := range frames {
+		if st := status(t, c.readJSON()); st != 200 {
+			t.Fatalf("request %d: %d", i, st)
+		}
+	}
+	<-sent
+}
