@@ -27,7 +27,8 @@ type commitLog struct {
 	mu       sync.Mutex
 	wake     sync.Cond // signalled when the current group gets records or the log closes
 	cur      *group
-	batch    batch // handed out between Begin and Commit, while mu is held
+	last     *group // the group the committer took last (nil before the first)
+	batch    batch  // handed out between Begin and Commit, while mu is held
 	closed   bool
 	failed   error  // the first commit error; every later group fails with it
 	leaseEnd uint64 // every message sequence below it is covered by the stored lease
@@ -37,9 +38,9 @@ type commitLog struct {
 	commitMu sync.Mutex
 	exited   chan struct{}
 
-	// partCommitted, for tests, runs after each part but the last of a group Badger split is committed; an
-	// error fails the rest of the group, as a crash or an I/O error between the parts would.
-	partCommitted func() error
+	// beforeTxnCommit, for tests, runs before each Badger transaction of a group (one, or several when Badger
+	// split the group) is committed; an error fails the group there, as a crash or an I/O error would.
+	beforeTxnCommit func() error
 
 	groups  atomic.Int64 // committed groups (one fsync each in sync mode)
 	records atomic.Int64 // records in them
@@ -203,6 +204,26 @@ func (b *batch) commit(deferred bool) engine.Ticket {
 	return g
 }
 
+// Barrier implements engine.Log: the current group when it holds records, else the group being (or last)
+// committed; tickets complete in order, so either completes after everything committed before.
+func (l *commitLog) Barrier(deferred bool) engine.Ticket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.cur
+	if len(g.recs) > 0 {
+		// The group already has its timer (deferred batches) or is ready.
+		if !deferred && !g.ready {
+			g.ready = true
+			l.wake.Signal()
+		}
+		return g
+	}
+	if l.last != nil {
+		return l.last
+	}
+	return doneTicket{}
+}
+
 // deferElapsed makes g ready once its first deferred batch has waited deferMax for company.
 func (l *commitLog) deferElapsed(g *group) {
 	l.mu.Lock()
@@ -229,6 +250,7 @@ func (l *commitLog) run() {
 			g.timer.Stop()
 		}
 		l.cur = newGroup()
+		l.last = g
 		failed := l.failed
 		l.mu.Unlock()
 
@@ -272,14 +294,8 @@ func (l *commitLog) commit(g *group) error {
 		}
 		err := apply()
 		if errors.Is(err, badger.ErrTxnTooBig) {
-			if err = txn.Commit(); err != nil {
+			if err = l.commitTxn(txn); err != nil {
 				return err
-			}
-			l.groups.Add(1)
-			if l.partCommitted != nil {
-				if err = l.partCommitted(); err != nil {
-					return err
-				}
 			}
 			txn = l.db.NewTransaction(true)
 			err = apply()
@@ -288,11 +304,23 @@ func (l *commitLog) commit(g *group) error {
 			return err
 		}
 	}
+	if err := l.commitTxn(txn); err != nil {
+		return err
+	}
+	l.records.Add(int64(len(g.recs)))
+	return nil
+}
+
+func (l *commitLog) commitTxn(txn *badger.Txn) error {
+	if l.beforeTxnCommit != nil {
+		if err := l.beforeTxnCommit(); err != nil {
+			return err
+		}
+	}
 	if err := txn.Commit(); err != nil {
 		return err
 	}
 	l.groups.Add(1)
-	l.records.Add(int64(len(g.recs)))
 	return nil
 }
 

@@ -52,13 +52,18 @@ func TestDeadLetterSurvivesAGroupSplitThatFailsPartWay(t *testing.T) {
 
 	injected := errors.New("injected: the machine stopped between two transactions of one group")
 	parts := 0
-	s.log.partCommitted = func() error { parts++; return injected }
+	s.log.beforeTxnCommit = func() error {
+		if parts++; parts > 1 {
+			return injected
+		}
+		return nil
+	}
 	dl := store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: n, MaxClaimCount: 1, DeadLetterQueue: "dlq"}
 	if _, err := s.CreateClaim(ctx, "p", "src", dl, now); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("claim whose group failed part-way: %v, want ErrUnavailable", err)
 	}
-	if parts != 1 {
-		t.Fatalf("the dead-letter move took %d split parts before failing, want 1 (the test's sizes are off)", parts)
+	if parts != 2 {
+		t.Fatalf("the dead-letter move's group failed at transaction %d, want 2 (the test's sizes are off)", parts)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

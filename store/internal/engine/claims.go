@@ -295,12 +295,12 @@ func (e *Engine) ReleaseClaim(ctx context.Context, project, name, claimID string
 	}
 	q := e.lockExisting(project, name)
 	if q == nil {
-		return nil
+		return e.settled(ctx)
 	}
 	c := q.claims[claimID]
 	if c == nil {
 		q.mu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	n := now.UnixNano()
 	for _, s := range c.msgs {

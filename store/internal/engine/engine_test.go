@@ -49,6 +49,16 @@ func (t *gateTicket) Done() bool {
 
 func (l *gateLog) Begin() Batch { l.mu.Lock(); l.start = l.records.Load(); return gateBatch{l} }
 
+// Barrier returns the last ticket handed out: tickets complete in order.
+func (l *gateLog) Barrier(bool) Ticket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.tickets) == 0 {
+		return doneTicket{}
+	}
+	return l.tickets[len(l.tickets)-1]
+}
+
 type gateBatch struct{ l *gateLog }
 
 func (b gateBatch) PutQueue(string, string, *QueueRec)      { b.l.records.Add(1) }

@@ -15,6 +15,9 @@ import (
 // recording call returns.
 type Log interface {
 	Begin() Batch
+	// Barrier returns a Ticket that completes once every batch committed so far is persisted (at once when
+	// all are). deferred is as for CommitDeferred: the barrier may wait for company rather than start a commit.
+	Barrier(deferred bool) Ticket
 }
 
 // Batch records the changes of one engine operation. Its methods are called between Log.Begin and Commit only.
@@ -56,6 +59,8 @@ type nopLog struct{}
 
 func (nopLog) Begin() Batch { return nopBatch{} }
 
+func (nopLog) Barrier(bool) Ticket { return doneTicket{} }
+
 type nopBatch struct{}
 
 func (nopBatch) PutQueue(string, string, *QueueRec)        {}
@@ -84,6 +89,13 @@ func (t FailedTicket) Wait() error { return t.Err }
 func (FailedTicket) Done() bool { return true }
 
 var _ Ticket = FailedTicket{Err: store.ErrClosed}
+
+// settled waits until every change already recorded is persisted. A call that succeeds without writing
+// anything calls it: what made its work unnecessary (a message or claim already gone from memory) may be
+// another call's change that is still being committed, and could yet be lost to a failed write or a crash.
+func (e *Engine) settled(ctx context.Context) error {
+	return e.wait(e.log.Barrier(store.DeferredCommit(ctx)))
+}
 
 // commit commits b, deferred when the caller's context allows it (store.WithDeferredCommit).
 func commit(ctx context.Context, b Batch) Ticket {

@@ -183,14 +183,14 @@ func (e *Engine) DeleteMessage(ctx context.Context, project, name, id, claimID s
 	}
 	q := e.lockExisting(project, name)
 	if q == nil {
-		return nil
+		return e.settled(ctx)
 	}
 	n := now.UnixNano()
 	q.reap(n)
 	m := q.get(seq)
 	if m == nil || m.expired(n) {
 		q.mu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	claimed := m.claimed(n)
 	switch {
@@ -223,14 +223,14 @@ func (e *Engine) DeleteMessages(ctx context.Context, project, name string, ids [
 	}
 	q := e.lockExisting(project, name)
 	if q == nil {
-		return nil
+		return e.settled(ctx)
 	}
 	n := now.UnixNano()
 	q.reap(n)
 	found := q.find(ids, n)
 	if len(found) == 0 {
 		q.mu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	b := e.log.Begin()
 	for _, m := range found {
@@ -288,12 +288,16 @@ func (e *Engine) PurgeMessages(ctx context.Context, project, name string) error 
 	}
 	q := e.lockExisting(project, name)
 	if q == nil {
-		return nil
+		return e.settled(ctx)
 	}
+	empty := q.msgs.Len() == 0 && len(q.claims) == 0
 	b := e.log.Begin()
 	q.clear(b)
 	t := commit(ctx, b)
 	q.mu.Unlock()
+	if empty {
+		return e.settled(ctx)
+	}
 	return e.wait(t)
 }
 

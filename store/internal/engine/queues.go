@@ -108,7 +108,7 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 	}
 	q := e.lockExisting(project, name)
 	if q == nil {
-		return nil
+		return e.settled(ctx)
 	}
 	b := e.log.Begin()
 	q.clear(b)

@@ -178,12 +178,12 @@ func (e *Engine) DeleteSubscription(ctx context.Context, project, queue, id stri
 	set := e.subs[key]
 	if set == nil {
 		e.subMu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	i, ok := set.index(id)
 	if !ok {
 		e.subMu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	set.subs = slices.Delete(set.subs, i, i+1)
 	if len(set.subs) == 0 {
@@ -206,7 +206,7 @@ func (e *Engine) PurgeSubscriptions(ctx context.Context, project, queue string) 
 	set := e.subs[key]
 	if set == nil {
 		e.subMu.Unlock()
-		return nil
+		return e.settled(ctx)
 	}
 	delete(e.subs, key)
 	b := e.log.Begin()
