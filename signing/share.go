@@ -48,8 +48,8 @@ func expandSharePaths(queue string, names []any) ([]string, error) {
 //     outside messages, subscriptions, claims: "Invalid paths: {'foo'}" (ErrInvalidPaths);
 //   - no ring: "The `key` can't be None" (ErrKeyMissing);
 //   - methods: a false value means ["GET"]; a non-list: "`methods` should be a list" (ErrMethodsNotList);
-//     methods are not checked against a set, but must be non-empty strings without "," or "\"
-//     (ErrMethodsInvalid; Zaqar answers 500 or signs such a list);
+//     methods are not checked against a set, but must be non-empty strings without "," or "\", at most
+//     MaxGrantElements of them (ErrMethodsInvalid; Zaqar answers 500 or signs such a list);
 //   - expires: absent or null means now + DefaultExpiry, otherwise ParseExpires's rules; a JSON number or
 //     boolean meets Python's int() first (ErrExpiresInteger, ErrExpiresUnparsable, ErrExpiresPast).
 //

@@ -162,7 +162,9 @@ func (r *KeyRing) IDs() []string {
 // Sign issues a signed URL for g with the primary key. Paths and methods come back sorted, the expiry in
 // whole UTC seconds, and no methods means ["GET"]. It refuses grants a verifier could misread: no paths,
 // an empty path or method, a comma or backslash in either (a comma would split differently on the way back,
-// a backslash could forge the literal \n separator), and a zero expiry or one outside years 1..9999. A nil
+// a backslash could forge the literal \n separator), more than MaxGrantElements paths or methods or more than
+// MaxCredentialLength bytes of either joined (VerifyRequest refuses those credentials, so the URL would never
+// work), and a zero expiry or one outside years 1..9999. A nil
 // ring fails with ErrKeyMissing ("The `key` can't be None").
 func (r *KeyRing) Sign(g URLGrant) (SignedURL, error) {
 	if r == nil || len(r.keys) == 0 {
@@ -204,6 +206,15 @@ func normaliseGrant(g URLGrant) (URLGrant, error) {
 			return g, invalid(ErrMethodsInvalid, "Invalid methods: "+pySetRepr([]any{m}))
 		}
 	}
+	// What VerifyRequest would refuse as malformed must not be signed: that URL would never work.
+	if len(g.Paths) > MaxGrantElements || joinedLen(g.Paths) > MaxCredentialLength {
+		return g, invalid(ErrInvalidPaths, fmt.Sprintf("Invalid paths: at most %d paths of %d bytes together",
+			MaxGrantElements, MaxCredentialLength))
+	}
+	if len(methods) > MaxGrantElements || joinedLen(methods) > MaxCredentialLength {
+		return g, invalid(ErrMethodsInvalid, fmt.Sprintf("Invalid methods: at most %d methods of %d bytes together",
+			MaxGrantElements, MaxCredentialLength))
+	}
 	if g.Expires.IsZero() {
 		return g, invalid(ErrExpiresUnparsable, "expires missing")
 	}
@@ -215,6 +226,15 @@ func normaliseGrant(g URLGrant) (URLGrant, error) {
 	slices.Sort(out.Paths)
 	slices.Sort(out.Methods)
 	return out, nil
+}
+
+// joinedLen is the length of elems joined by ",", as a client sends them back.
+func joinedLen(elems []string) int {
+	n := max(len(elems)-1, 0)
+	for _, e := range elems {
+		n += len(e)
+	}
+	return n
 }
 
 // matchSignature builds the canonical text of the sorted fields once and tries each key on it, primary first,
