@@ -152,6 +152,10 @@ func (c *conn) readLoop() {
 func (c *conn) enqueueAnswer(f outFrame) bool {
 	for {
 		c.qMu.Lock()
+		if c.closing.Load() {
+			c.qMu.Unlock()
+			return true // closing: answer nothing more, read on until the client's close frame
+		}
 		if len(c.queue) < c.s.cfg.SendQueue && (c.reqBytes == 0 || c.reqBytes+len(f.data) <= c.s.cfg.MaxFrameSize) {
 			c.reqBytes += len(f.data)
 			c.appendLocked(f)
@@ -221,7 +225,16 @@ func (c *conn) writeQueued() {
 		if err := ws.WriteMessage(mt, f.data); err != nil {
 			if !errors.Is(err, websocket.ErrCloseSent) {
 				c.stop()
+				return
 			}
+			// A close frame was sent: this writer ends with frames left in the queue. A reader waiting for
+			// room would wait for ever: wake it (it sees closing and reads on until the client's close).
+			c.qMu.Lock()
+			if c.room != nil {
+				close(c.room)
+				c.room = nil
+			}
+			c.qMu.Unlock()
 			return
 		}
 	}

@@ -167,16 +167,16 @@ func TestRevokedTokenStopsPushes(t *testing.T) {
 // blockingObserver holds the first post's observer call (on the socket's writer goroutine, for a post made
 // over the socket) until release is closed.
 type blockingObserver struct {
-	once    sync.Once
+	first   atomic.Bool
 	entered chan struct{}
 	release chan struct{}
 }
 
 func (b *blockingObserver) MessagesPosted(broker.PostEvent) {
-	b.once.Do(func() {
+	if b.first.CompareAndSwap(false, true) {
 		close(b.entered)
 		<-b.release
-	})
+	}
 }
 
 // onlyConn is the server's one socket, once it is registered (serveConn runs after the dial returns).
@@ -271,4 +271,55 @@ func TestUnhandledRequestsBoundedInBytes(t *testing.T) {
 		}
 	}
 	<-sent
+}
+
+// TestClosedWhileReaderWaitsForRoom: a socket closed (here as a slow consumer) while its writer handles a
+// request and its reader waits for room in the full queue still ends once the client has gone (before the
+// fix the writer, failing to write the answer after the close frame, ended without waking the reader, which
+// then waited for room forever: the socket, its goroutine and its connection slot were never released, and
+// Shutdown ran into its deadline).
+func TestClosedWhileReaderWaitsForRoom(t *testing.T) {
+	e := newEnv(t, envOption{cfg: func(c *Config) { c.SendQueue = 2 }})
+	blocker := &blockingObserver{entered: make(chan struct{}), release: make(chan struct{})}
+	e.svc.AddObserver(blocker)
+	c := e.dial()
+	c.mustDo(201, "subscription_create", map[string]any{"queue_name": "fullq"})
+	srvConn := e.srv.onlyConn(t)
+	req := func(action string) []byte {
+		return []byte(`{"action": "` + action + `", "headers": {"Client-ID": "` + testClient + `", "X-Project-ID": "` +
+			testProject + `"}, "body": {"queue_name": "other", "messages": [{"body": 1}]}}`)
+	}
+	c.sendRaw(websocket.TextMessage, req("message_post"))
+	<-blocker.entered // the writer is inside the post
+	for range 3 {     // two fill the queue, the reader holds the third
+		c.sendRaw(websocket.TextMessage, req("queue_list"))
+	}
+	waitUntil(t, "the reader to wait for room", func() bool { _, waits := srvConn.queuedRequests(); return waits })
+	// A post to the socket's queue finds the queue full: the socket is closed as a slow consumer.
+	posted := make(chan struct{})
+	go func() {
+		defer close(posted)
+		e.post(t, "fullq", `1`)
+	}()
+	_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ce *websocket.CloseError
+	if _, _, err := c.ws.ReadMessage(); !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+		t.Fatalf("want the slow consumer close, got %v", err)
+	}
+	close(blocker.release) // the writer now fails to write the post's answer
+	<-posted
+	_ = c.ws.Close()
+	waitUntil(t, "the socket to end", func() bool { return e.srv.Stats().Open == 0 })
+}
+
+// waitUntil polls cond; the bound only keeps a broken build from hanging.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
