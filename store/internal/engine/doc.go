@@ -39,6 +39,7 @@
 // goroutine; the reaper's clock is the latest now seen by any call (so tests with a fake clock are not reaped by
 // the wall clock), or at least the wall clock when the backend's storage itself expires data by wall time. With
 // Options.DeleteExpired the reaper also writes a delete record for each message that expired (badgerstore: so
-// that compactions reclaim its disk promptly). Expiries are counted (ExpiredMessages) and reported per queue to
+// that compactions reclaim its disk promptly), and for each ended claim it drops; DeleteQueue writes those still
+// owed, so no record outlives its queue's. Expiries are counted (ExpiredMessages) and reported per queue to
 // an optional observer (metrics per queue class).
 package engine

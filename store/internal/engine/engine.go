@@ -33,9 +33,9 @@ type Options struct {
 	WallClockExpiry bool
 	// Logger receives reaper diagnostics; nil discards.
 	Logger *slog.Logger
-	// DeleteExpired makes the reaper write a DeleteMessage record for each message it found expired, for a
-	// backend whose storage would otherwise keep expired data on disk long after it expired (Badger drops an
-	// expired key only when a compaction happens to rewrite its table).
+	// DeleteExpired makes the reaper write a delete record for each message it found expired (and each claim it
+	// found ended), for a backend whose storage would otherwise keep expired data on disk long after it expired
+	// (Badger drops an expired key only when a compaction happens to rewrite its table).
 	DeleteExpired bool
 }
 
@@ -92,8 +92,10 @@ type queue struct {
 	expired *expiryCount // the engine's, shared by its queues
 	// reaped holds the sequences of expired messages dropped from memory whose delete records the reaper has
 	// yet to write (only with Options.DeleteExpired).
-	reaped    []uint64
-	delReaped bool
+	reaped []uint64
+	// reapedClaims likewise holds the ids of ended claims dropped from memory (only with DeleteExpired).
+	reapedClaims []string
+	delReaped    bool
 
 	// Every message with a sequence below freeFrom is unclaimable until freeUntil (a claim ends or a delay
 	// elapses); claims and pops start there. freeFrom 0 means "scan from the head".
@@ -385,6 +387,9 @@ func (q *queue) reapClaims(now int64) {
 	for id, c := range q.claims {
 		if now >= c.Expires {
 			delete(q.claims, id)
+			if q.delReaped {
+				q.reapedClaims = append(q.reapedClaims, id)
+			}
 		}
 	}
 }

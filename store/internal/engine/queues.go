@@ -117,6 +117,10 @@ func (e *Engine) DeleteQueue(ctx context.Context, project, name string) error {
 	for _, p := range q.pending {
 		p.each(func(m *Msg) { b.DeleteMessage(project, name, m.Seq) })
 	}
+	// Expired messages and claims already dropped from memory whose delete records the reaper has yet to
+	// write (it skips deleted queues): their records must not outlive the queue's, or a restart would make the
+	// queue up again.
+	q.recordReaped(b)
 	b.DeleteQueue(project, name)
 	t := commit(ctx, b)
 	// Unpublish only after the deletion is recorded, so a queue re-created under the same name is persisted

@@ -57,21 +57,30 @@ func (e *Engine) Reap() {
 	e.subMu.Unlock()
 }
 
-// deleteReaped writes the delete records of q's reaped messages in one batch (q.mu held). The ticket is not
-// waited for: the messages are gone from memory already, and a failed write fails the Log for every later
-// call anyway.
+// deleteReaped writes the delete records of q's reaped messages and claims in one batch (q.mu held). The
+// ticket is not waited for: they are gone from memory already, and a failed write fails the Log for every
+// later call anyway.
 func (e *Engine) deleteReaped(q *queue) {
-	if len(q.reaped) == 0 {
+	if len(q.reaped) == 0 && len(q.reapedClaims) == 0 {
 		return
 	}
 	b := e.log.Begin()
+	q.recordReaped(b)
+	b.CommitDeferred() // nobody waits on it: it may as well share the next commit
+}
+
+// recordReaped records the deletion of q's reaped messages and claims in b and forgets them.
+func (q *queue) recordReaped(b Batch) {
 	for _, seq := range q.reaped {
 		b.DeleteMessage(q.project, q.name, seq)
 	}
-	b.CommitDeferred() // nobody waits on it: it may as well share the next commit
+	for _, id := range q.reapedClaims {
+		b.DeleteClaim(q.project, q.name, id)
+	}
 	if cap(q.reaped) > 4096 {
 		q.reaped = nil // a burst of expiries need not keep its buffer
 	} else {
 		q.reaped = q.reaped[:0]
 	}
+	q.reapedClaims = nil
 }
