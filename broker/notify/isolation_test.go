@@ -17,7 +17,11 @@ type hangingHooks struct {
 	hanging string
 	got     map[string]int
 	release chan struct{}
+	once    sync.Once
 }
+
+// unblock lets the hanging requests return.
+func (h *hangingHooks) unblock() { h.once.Do(func() { close(h.release) }) }
 
 func newHangingHooks(t *testing.T) *hangingHooks {
 	h := &hangingHooks{got: map[string]int{}, release: make(chan struct{})}
@@ -37,7 +41,7 @@ func newHangingHooks(t *testing.T) *hangingHooks {
 		h.mu.Unlock()
 	}))
 	t.Cleanup(h.srv.Close)
-	t.Cleanup(func() { close(h.release) })
+	t.Cleanup(h.unblock)
 	return h
 }
 
