@@ -26,10 +26,6 @@ type Config struct {
 	QueueSize int `yaml:"queue_size"`
 	// HTTPTimeout bounds one webhook POST (Zaqar has none); a timeout is retried like a network error.
 	HTTPTimeout time.Duration `yaml:"http_timeout"`
-	// MaxPerSubscriber bounds the deliveries to one subscription that run at once (at most Workers); the
-	// others wait their turn, within QueueSize. A subscriber that hangs thus holds at most this many workers
-	// (each for up to HTTPTimeout per attempt) while the rest deliver to everyone else.
-	MaxPerSubscriber int `yaml:"max_per_subscriber"`
 	// MaxPendingRetries bounds the deliveries waiting for a delayed retry; past it a failed delivery is
 	// given up at once (counted and logged).
 	MaxPendingRetries int `yaml:"max_pending_retries"`
@@ -65,7 +61,6 @@ func DefaultConfig() Config {
 	return Config{
 		Workers:           10,
 		QueueSize:         4096,
-		MaxPerSubscriber:  2,
 		HTTPTimeout:       10 * time.Second,
 		MaxPendingRetries: 10000,
 		SMTP: SMTPConfig{Port: 25, TLS: TLSOpportunistic, From: "zedge notifications <no-reply@localhost>",
@@ -83,7 +78,6 @@ func (c Config) Validate() error {
 	}
 	check(c.Workers >= 1 && c.Workers <= 1024, "notify.workers must be within [1, 1024]")
 	check(c.QueueSize >= 1, "notify.queue_size must be at least 1")
-	check(c.MaxPerSubscriber >= 1, "notify.max_per_subscriber must be at least 1")
 	check(c.HTTPTimeout > 0, "notify.http_timeout must be positive")
 	check(c.MaxPendingRetries >= 0, "notify.max_pending_retries must not be negative")
 	if c.ConfirmationURL != "" {

@@ -7,9 +7,10 @@
 // dropped, counted and logged (at most once a second). A worker lists the queue's live subscriptions through
 // the Service (expired ones are not listed) and queues each subscriber's deliveries as a task of their own
 // (running them itself when the queue is full), so that a slow subscriber does not hold back the others
-// while workers are free. At most Config.MaxPerSubscriber deliveries to one subscription run at once; the
-// others wait their turn (at most QueueSize in all, beyond which they are dropped and counted), so a
-// subscriber that hangs holds only that many workers. One notification is sent per message and subscriber:
+// while workers are free. At most a quarter of the workers (at least one) deliver to one subscription at
+// once; its other deliveries wait their turn (at most QueueSize in all, beyond which they are dropped and
+// counted), so a subscriber that hangs holds only that many workers. One notification is sent per message
+// and subscriber:
 //
 //	{"ttl": 300, "body": {"event": "BackupStarted"}, "Message_Type": "Notification", "queue_name": "sq"}
 //

@@ -113,7 +113,7 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*No
 	}
 	n := &Notifier{svc: svc, cfg: cfg, log: log.With("component", "notify"), now: time.Now,
 		tasks: make(chan func(), cfg.QueueSize), timers: map[*time.Timer]struct{}{}, lanes: map[string]*lane{},
-		perSub: min(cfg.MaxPerSubscriber, cfg.Workers)}
+		perSub: perSubscriber(cfg.Workers)}
 	for _, o := range opts {
 		o(n)
 	}
@@ -272,6 +272,11 @@ type delivery struct {
 	schedule []time.Duration
 	step     int
 }
+
+// perSubscriber is how many deliveries to one subscription may run at once: a quarter of the workers (2 of
+// Zaqar's 10), at least one. A subscriber that hangs holds at most that many workers, each for up to
+// HTTPTimeout per attempt, while the others deliver to everyone else.
+func perSubscriber(workers int) int { return max(1, workers/4) }
 
 func (d *delivery) laneKey() string { return laneKey(d.project, &d.sub) }
 
