@@ -171,7 +171,9 @@ func joinNonBlank(vs []string) string {
 type SignedRequest struct {
 	// Method is the HTTP method (GET, POST, ...).
 	Method string
-	// Path is the request path exactly as the router matches it (decoded, without the query).
+	// Path is the request path exactly as the router matches it, without the query: the very path the request
+	// will act on. A router that matches the raw path needs the raw path here, not a decoded or dot-normalised
+	// one, or .../q2/messages/x%2F..%2F..%2F..%2Fq%2Fmessages would read as queue q's.
 	Path string
 	// Project is the X-Project-ID header; empty when absent (then signed as "None").
 	Project string

@@ -35,9 +35,10 @@
 // form-encoding ban, so that `curl -d @reading.json URL` (which curl labels form-encoded) posts; its body is
 // still parsed as JSON. Credentials in both forms at once are refused. A request with
 // credentials needs no token (Zaqar's bypass rule) but must verify: method granted, path covered (a grant for
-// .../messages covers .../messages/{id}, never another queue or project), not expired, signature valid, not
-// revoked. Every failure is Zaqar's bare 404, before any store work; a signed request in jwt mode has no
-// roles.
+// .../messages covers .../messages/{id}, never another queue or project; the path checked is the raw one the
+// router dispatches on, so a %2F or dot segment cannot make it read as another queue's), not expired,
+// signature valid, not revoked. Every failure is Zaqar's bare 404, before any store work; a signed request in
+// jwt mode has no roles. In jwt mode OPTIONS needs a token like every other method.
 //
 // In jwt mode a token comes in X-Auth-Token (OpenStack's header) or Authorization: Bearer (both may be sent
 // if they agree). Missing, malformed, expired, not yet valid, badly signed, wrongly algorithmed or revoked
