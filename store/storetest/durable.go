@@ -19,6 +19,32 @@ type Open func(t *testing.T, dir string) store.Store
 func RunDurable(t *testing.T, open Open) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
 	t.Run("ReopenTwiceAndEmpty", func(t *testing.T) { testReopenTwice(t, open) })
+	t.Run("DeletedQueueStaysDeleted", func(t *testing.T) { testDeletedQueueStaysDeleted(t, open) })
+}
+
+// testDeletedQueueStaysDeleted deletes a queue after its messages expired and its claim ended (by the callers'
+// clock, which may run ahead of the storage's): nothing of the queue may bring it back after a reopen.
+func testDeletedQueueStaysDeleted(t *testing.T, open Open) {
+	dir := t.TempDir()
+	c := newClock()
+	s := open(t, dir)
+	post(t, s, proj, "gone", c.now, msg(`"claimed"`, time.Hour), msg(`"expires"`, time.Minute))
+	claim(t, s, proj, "gone", store.ClaimSpec{TTL: time.Minute, Limit: 1}, c.now)
+	c.advance(2 * time.Minute)
+	eq(t, "live messages after the expiry", len(listIDs(t, s, proj, "gone", everything, c.now)), 1)
+	st, err := s.Stats(ctx, proj, "gone", c.now)
+	must(t, err)
+	eq(t, "claimed after the claim ended", st.Claimed, 0)
+	must(t, s.DeleteQueue(ctx, proj, "gone"))
+	must(t, s.Close())
+
+	s = open(t, dir)
+	_, err = s.GetQueue(ctx, proj, "gone")
+	wantErr(t, err, store.ErrNotFound)
+	n, err := s.CountQueues(ctx, proj)
+	must(t, err)
+	eq(t, "queues after reopen", n, 0)
+	must(t, s.Close())
 }
 
 // snapshot is everything a client can observe, for comparison across a reopen.
