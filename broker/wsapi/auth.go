@@ -78,13 +78,15 @@ func (s *Server) authenticate(c *conn, r *request) reply {
 	return ok(http.StatusOK, []byte(`{"message": "Authentified."}`))
 }
 
-// connRevoked reports whether a socket acts with a revoked token.
-func (s *Server) connRevoked(c *conn) bool {
-	if s.auth.Revoked == nil {
-		return false
+// mayPush reports whether the socket's authentication grants what its subscription pushes: in jwt mode a
+// token that is not revoked and allows the subscription's project and queue. A subscription outlives neither
+// a revocation nor the replacement of its token by one for other queues (authenticate again).
+func (s *Server) mayPush(ss *socketSub) bool {
+	claims := ss.c.currentClaims()
+	if claims == nil {
+		return s.auth.Mode != AuthJWT
 	}
-	claims := c.currentClaims()
-	return claims != nil && s.tokenRevoked(claims)
+	return !s.tokenRevoked(claims) && claims.Authorize(ss.project, ss.queue) == nil
 }
 
 func (s *Server) tokenRevoked(c *signing.Claims) bool {
@@ -107,8 +109,8 @@ func (s *Server) authorize(c *conn, r *request) (reply, bool) {
 		if s.tokenRevoked(claims) {
 			// The socket's subscriptions were made with the token: they end with it (MessagesPosted has
 			// stopped pushing them since the revocation).
+			s.push.dropConn(c, s) // first: until the claims are dropped, mayPush refuses them as revoked
 			c.setAuth(nil)
-			s.push.dropConn(c, s)
 			return errNotAuthentified, false
 		}
 		if claims.Authorize(r.project, r.queue) != nil {

@@ -49,7 +49,8 @@
 // URL-Methods and URL-Paths as JSON arrays (spec §9.3); zedge checks them against the queue's messages path,
 // so a grant never reaches another queue. Signed-URL headers must verify in every mode, and the revocation
 // list is consulted per frame and per push: a socket whose token is revoked is pushed nothing more, and its
-// next request gets 403 {"error": "Not authentified."} and ends its socket subscriptions.
+// next request gets 403 {"error": "Not authentified."} and ends its socket subscriptions. A socket that
+// authenticates again is pushed only what its new token grants.
 //
 // # Socket subscriptions
 //

@@ -135,8 +135,8 @@ func (s *Server) MessagesPosted(ev broker.PostEvent) {
 		if !now.Before(ss.expires) {
 			continue // expired: the store no longer lists it either
 		}
-		if s.connRevoked(ss.c) {
-			continue // the socket's next request ends its subscriptions; a socket that only listens gets nothing
+		if !s.mayPush(ss) {
+			continue // a revoked or replaced token: a socket that only listens gets nothing more
 		}
 		if ss.binary && bin == nil {
 			bin = make([][]byte, len(ev.Messages))

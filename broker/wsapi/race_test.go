@@ -323,3 +323,27 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestReauthenticatedSocketPushesOnlyWhatItsTokenGrants: a socket that authenticates again with a token for
+// another project is no longer pushed the messages of the first project's queues (before the fix the new
+// token also cancelled the 4003 close of the old one, so the socket kept receiving the first project's posts
+// past the old token's expiry, and the old token's revocation no longer reached them).
+func TestReauthenticatedSocketPushesOnlyWhatItsTokenGrants(t *testing.T) {
+	f := newAuthFixture(t)
+	e := newEnv(t, envOption{opts: []Option{WithAuth(f.auth)}})
+	now := e.clock.Now()
+	c := e.dial()
+	c.mustDo(200, "authenticate", nil, "X-Auth-Token", f.token(t, now, testProject, time.Hour))
+	c.mustDo(201, "subscription_create", map[string]any{"queue_name": "reauthq", "ttl": 3600})
+	c.mustDo(200, "authenticate", nil, "X-Auth-Token", f.token(t, now, "other-project", time.Hour),
+		"X-Project-ID", "other-project")
+	e.post(t, "reauthq", `1`)
+	resp := c.nextAfter(`{"action": "queue_list", "headers": {"Client-ID": "` + testClient +
+		`", "X-Project-ID": "other-project"}}`)
+	if resp["Message_Type"] != nil {
+		t.Fatalf("a socket authenticated for another project was pushed: %v", resp)
+	}
+	if st := status(t, resp); st != 200 {
+		t.Fatalf("queue_list in the new project: %d %v", st, resp)
+	}
+}
