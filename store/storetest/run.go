@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Concurrency/Posters", testConcurrentPosters},
 		{"Concurrency/Mixed", testConcurrentMixed},
 		{"Concurrency/ReadYourWrites", testReadYourWrites},
+		{"Concurrency/CrossDeadLetter", testConcurrentCrossDeadLetter},
 		{"Lifecycle/HealthCapabilities", testHealth},
 		{"Lifecycle/Closed", testClosed},
 	}

@@ -360,3 +360,55 @@ func testClosed(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testConcurrentCrossDeadLetter has claimers on two queues that dead-letter into each other, so moves run both
+// ways at once (each claim holds its queue and wants the other): nothing may deadlock, and every message must
+// end up in exactly one of the queues, neither lost nor copied.
+func testConcurrentCrossDeadLetter(t *testing.T, s store.Store) {
+	c := newClock()
+	const perQueue, workers, rounds = 40, 2, 40
+	want := map[string]bool{}
+	for _, q := range []string{"a", "b"} {
+		bodies := numbered(q, perQueue)
+		for _, b := range bodies {
+			want[b] = true
+		}
+		post(t, s, proj, q, c.now, msgs(time.Hour, bodies...)...)
+	}
+	var wg sync.WaitGroup
+	for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		sp := store.ClaimSpec{TTL: time.Minute, Grace: time.Minute, Limit: 5, MaxClaimCount: 1, DeadLetterQueue: pair[1]}
+		for range workers {
+			wg.Go(func() {
+				for range rounds {
+					// A message claimed once is moved by its next claim, and keeps its count in the other queue,
+					// so messages keep moving between the two.
+					res, err := s.CreateClaim(ctx, proj, pair[0], sp, c.now)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(res.Messages) > 0 {
+						if err := s.ReleaseClaim(ctx, proj, pair[0], res.Claim.ID, c.now); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, q := range []string{"a", "b"} {
+		for _, m := range list(t, s, proj, q, everything, c.now).Messages {
+			got[string(m.Body)]++
+		}
+	}
+	for b := range want {
+		if got[b] != 1 {
+			t.Errorf("message %s is %d times in the two queues, want once", b, got[b])
+		}
+	}
+	eq(t, "messages in the two queues", len(got), len(want))
+}
