@@ -142,7 +142,9 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true, // multipart bodies would otherwise be read before the handler
 		CloseOnShutdown:              true,
-		Logger:                       fasthttpLogger{s.log},
+		// fasthttp's parse errors otherwise quote the request buffer, tokens and signatures included.
+		SecureErrorLogMessage: true,
+		Logger:                fasthttpLogger{s.log},
 	}
 	return s, nil
 }
