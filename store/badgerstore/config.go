@@ -105,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if c.ValueThreshold < 0 || c.ValueThreshold > 1<<20 {
 		bad("badger: value_threshold %d: want 0..1 MiB", c.ValueThreshold)
+	} else if c.MemTableSize >= 1<<20 && c.ValueThreshold > maxTxnBytes(c.MemTableSize) {
+		// Badger refuses to open otherwise: an inline value must fit in one transaction.
+		bad("badger: value_threshold %d: want at most %d (15%% of mem_table_size)", c.ValueThreshold, maxTxnBytes(c.MemTableSize))
 	}
 	if c.ValueLogFileSize < 1<<20 || c.ValueLogFileSize >= 2<<30 {
 		bad("badger: value_log_file_size %d: want 1 MiB..2 GiB", c.ValueLogFileSize)
@@ -126,3 +129,6 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// maxTxnBytes is the most one Badger transaction may hold with memtables of the given size.
+func maxTxnBytes(memTableSize int64) int64 { return memTableSize * 15 / 100 }

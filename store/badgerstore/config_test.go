@@ -1,10 +1,12 @@
 package badgerstore
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,6 +29,8 @@ func TestConfigValidate(t *testing.T) {
 		{"discard ratio 1", func(c *Config) { c.GCDiscardRatio = 1 }, "gc_discard_ratio"},
 		{"tiny memtable", func(c *Config) { c.MemTableSize = 1000 }, "mem_table_size"},
 		{"huge value threshold", func(c *Config) { c.ValueThreshold = 2 << 20 }, "value_threshold"},
+		// Badger refuses to open with a value threshold above one transaction (15% of a memtable).
+		{"value threshold above a transaction", func(c *Config) { c.MemTableSize, c.ValueThreshold = 1<<20, 512<<10 }, "value_threshold"},
 		{"value log file size", func(c *Config) { c.ValueLogFileSize = 4 << 30 }, "value_log_file_size"},
 		{"block cache", func(c *Config) { c.BlockCacheSize = -1 }, "block_cache_size"},
 		{"one compactor", func(c *Config) { c.NumCompactors = 1 }, "num_compactors"},
@@ -92,5 +96,32 @@ body_memory_max: -1
 	}
 	if partial != DefaultConfig("./data") {
 		t.Fatalf("partial YAML changed other fields: %+v", partial)
+	}
+}
+
+// A configuration that Validate accepts opens: Validate checks the limits Badger itself enforces at Open, so a
+// bad value is reported with its YAML key before any work.
+func TestValidConfigOpens(t *testing.T) {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.MemTableSize = 1 << 20
+	cfg.ValueThreshold = cfg.MemTableSize * 15 / 100
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatalf("Open with a valid config: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// One byte more is what Badger refuses, and so does Validate.
+	cfg.ValueThreshold++
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("Validate accepts a value threshold above a transaction")
+	}
+	if db, err := badger.Open(badgerOptions(cfg, slog.New(slog.DiscardHandler))); err == nil {
+		_ = db.Close()
+		t.Fatal("Badger opened with a value threshold above a transaction; Validate's limit is not needed")
 	}
 }
