@@ -38,7 +38,7 @@
 // .../messages covers .../messages/{id}, never another queue or project; the path checked is the raw one the
 // router dispatches on, so a %2F or dot segment cannot make it read as another queue's), not expired,
 // signature valid, not revoked. Every failure is Zaqar's bare 404, before any store work; a signed request in
-// jwt mode has no roles. In jwt mode OPTIONS needs a token like every other method.
+// jwt mode has no roles.
 //
 // In jwt mode a token comes in X-Auth-Token (OpenStack's header) or Authorization: Bearer (both may be sent
 // if they agree). Missing, malformed, expired, not yet valid, badly signed, wrongly algorithmed or revoked
