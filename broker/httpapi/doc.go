@@ -13,7 +13,8 @@
 //	X-Project-ID          required (not empty) on /v2/; without the header, the token's project or the signed
 //	                      URL's project query parameter
 //	queue identification  {queue_name} routes: name and project length
-//	method                405 with Allow (or OPTIONS 200) only now, after the hooks
+//	method                405 with Allow (or OPTIONS 200) only now, after the hooks; an OPTIONS that fails any
+//	                      step, unknown path included, is a bare 200 (Zaqar's oslo CORS layer does that)
 //	policy                admin routes need the admin role (X-Roles in noauth mode, the token's roles in jwt
 //	                      mode); a token with a queues claim reaches only those queues
 //	handler               size checks before reading a body, then the Service, then one response writer
