@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,8 +56,10 @@ const leaseStep = 1 << 20
 type group struct {
 	buf  []byte
 	recs []record
-	done chan struct{}
-	err  error
+	// starts holds the index of the first record of each batch, in order: Badger's transactions are cut there.
+	starts []int
+	done   chan struct{}
+	err    error
 
 	// ready: the committer may take the group (a batch that is not deferred joined it, or deferMax passed).
 	ready bool
@@ -87,7 +90,7 @@ var groupBufs = sync.Pool{New: func() any { return &group{} }}
 
 func newGroup() *group {
 	g := groupBufs.Get().(*group)
-	return &group{buf: g.buf[:0], recs: g.recs[:0], done: make(chan struct{})}
+	return &group{buf: g.buf[:0], recs: g.recs[:0], starts: g.starts[:0], done: make(chan struct{})}
 }
 
 func newCommitLog(db *badger.DB, leaseEnd uint64, deferMax time.Duration) *commitLog {
@@ -192,9 +195,11 @@ func (b *batch) commit(deferred bool) engine.Ticket {
 		g.recs, g.buf = g.recs[:b.start], g.buf[:b.startBuf]
 		return closedTicket
 	}
-	switch {
-	case len(g.recs) == b.start:
+	if len(g.recs) == b.start {
 		return doneTicket{}
+	}
+	g.starts = append(g.starts, b.start)
+	switch {
 	case !deferred:
 		g.ready = true
 		l.wake.Signal()
@@ -267,8 +272,8 @@ func (l *commitLog) run() {
 			}
 		}
 		g.err = err
-		groupBufs.Put(&group{buf: g.buf, recs: g.recs})
-		g.buf, g.recs = nil, nil
+		groupBufs.Put(&group{buf: g.buf, recs: g.recs, starts: g.starts})
+		g.buf, g.recs, g.starts = nil, nil, nil
 		close(g.done)
 	}
 }
@@ -278,37 +283,61 @@ func (l *commitLog) commit(g *group) error {
 	l.commitMu.Lock()
 	defer l.commitMu.Unlock()
 	entries := make([]badger.Entry, len(g.recs))
-	txn := l.db.NewTransaction(true)
-	defer func() { txn.Discard() }()
-	for i, r := range g.recs {
-		k := g.buf[r.off : r.off+r.klen : r.off+r.klen]
-		apply := func() error {
-			if r.del {
-				return txn.Delete(k)
-			}
-			e := &entries[i]
-			e.Key = k
-			e.Value = g.buf[r.off+r.klen : r.off+r.klen+r.vlen : r.off+r.klen+r.vlen]
-			e.ExpiresAt = r.expiresAt
-			return txn.SetEntry(e)
-		}
-		err := apply()
-		if errors.Is(err, badger.ErrTxnTooBig) {
-			if err = l.commitTxn(txn); err != nil {
-				return err
-			}
-			txn = l.db.NewTransaction(true)
-			err = apply()
-		}
+	for from := 0; from < len(g.recs); {
+		next, err := l.commitPart(g, entries, from)
 		if err != nil {
 			return err
 		}
-	}
-	if err := l.commitTxn(txn); err != nil {
-		return err
+		from = next
 	}
 	l.records.Add(int64(len(g.recs)))
 	return nil
+}
+
+// commitPart commits the records of g from from on as one transaction: all of them if they fit, else the whole
+// batches that fit, and returns where the next part starts. A cut inside a batch would let a failure between
+// the parts (a crash, an I/O error) leave an operation half done, such as a pop whose messages are deleted
+// though it failed; only a batch too big for a transaction on its own is cut inside.
+func (l *commitLog) commitPart(g *group, entries []badger.Entry, from int) (next int, err error) {
+	txn := l.db.NewTransaction(true)
+	defer func() { txn.Discard() }()
+	next = len(g.recs)
+	for i := from; i < len(g.recs); i++ {
+		err := setRecord(txn, g, entries, i)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, badger.ErrTxnTooBig) || i == from {
+			return 0, err
+		}
+		next = i
+		// The start of the batch that did not fit: redo the transaction without its first records.
+		k, _ := slices.BinarySearch(g.starts, i+1)
+		if cut := g.starts[k-1]; cut > from && cut < i {
+			txn.Discard()
+			txn = l.db.NewTransaction(true)
+			for j := from; j < cut; j++ {
+				if err := setRecord(txn, g, entries, j); err != nil {
+					return 0, err
+				}
+			}
+			next = cut
+		}
+		break
+	}
+	return next, l.commitTxn(txn)
+}
+
+// setRecord adds record i of g to txn, using entries[i] for its entry.
+func setRecord(txn *badger.Txn, g *group, entries []badger.Entry, i int) error {
+	r := g.recs[i]
+	k := g.buf[r.off : r.off+r.klen : r.off+r.klen]
+	if r.del {
+		return txn.Delete(k)
+	}
+	v := g.buf[r.off+r.klen : r.off+r.klen+r.vlen : r.off+r.klen+r.vlen]
+	entries[i] = badger.Entry{Key: k, Value: v, ExpiresAt: r.expiresAt}
+	return txn.SetEntry(&entries[i])
 }
 
 func (l *commitLog) commitTxn(txn *badger.Txn) error {

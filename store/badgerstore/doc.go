@@ -8,9 +8,12 @@
 // every operation appends its encoded records to the current group while holding its queue's lock (so disk
 // order is memory order), and one committer goroutine writes the whole group as one Badger transaction —
 // one request, one WAL fsync in sync mode — then wakes every waiter; what arrives meanwhile forms the next
-// group. A group is split only when Badger reports ErrTxnTooBig (15% of a memtable). Writes are blind (no reads
-// in write transactions), so conflict detection is off. A failed commit fails the store for good
-// (store.ErrUnavailable): memory may be ahead of disk, and only a restart rebuilds a consistent state.
+// group. A group is split only when Badger reports ErrTxnTooBig (15% of a memtable), and then between operations,
+// so that a failure between the parts leaves no operation half done; only an operation too big for one
+// transaction on its own is cut inside (a dead-letter move writes its copy before deleting the original, so such
+// a cut can duplicate a message but not lose it). Writes are blind (no reads in write transactions), so
+// conflict detection is off. A failed commit fails the store for good (store.ErrUnavailable): memory may be
+// ahead of disk, and only a restart rebuilds a consistent state.
 //
 // Durability sync acknowledges after the fsync. Durability async acknowledges once Badger applied the group to
 // its memory-mapped WAL (which survives a process crash) and fsyncs every SyncInterval (bounding what a power

@@ -98,3 +98,98 @@ func TestDeadLetterSurvivesAGroupSplitThatFailsPartWay(t *testing.T) {
 		t.Fatalf("%d of %d acknowledged messages lost", lost, n)
 	}
 }
+
+// Badger splits a group too big for one transaction; the split must fall between the operations of the group,
+// never inside one, or a failure between the parts (a crash, an I/O error) leaves an operation half done. Here a
+// pop shares a group with a large post and the group fails after its first transaction: had the split fallen
+// inside the pop, part of its deletions would be durable although the pop failed and its messages were never
+// delivered: lost.
+func TestGroupSplitKeepsEachOperationWhole(t *testing.T) {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.MemTableSize = 1 << 20 // a transaction holds at most 15% of it, about 150 KiB
+	cfg.GCInterval = 0
+	cfg.ReapInterval = time.Hour
+	s, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	const popped = 2000 // about 60 KiB of delete records
+	for i := 0; i < popped; i += 100 {
+		batch := make([]store.NewMessage, 100)
+		for j := range batch {
+			batch[j] = store.NewMessage{Body: []byte(`1`), TTL: time.Hour}
+		}
+		if _, err := s.PostMessages(ctx, "p", "q", batch, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groupRecs := func() (int, *group) {
+		s.log.mu.Lock()
+		defer s.log.mu.Unlock()
+		return len(s.log.cur.recs), s.log.last
+	}
+
+	// Keep the committer busy with a first group while the second one gathers a large post and the pop.
+	release := holdCommits(t, s)
+	_, before := groupRecs()
+	results := make(chan error, 3)
+	go func() {
+		_, err := s.PostMessages(ctx, "p", "other", []store.NewMessage{{Body: []byte(`0`), TTL: time.Hour}}, now)
+		results <- err
+	}()
+	for n, last := groupRecs(); n > 0 || last == before; n, last = groupRecs() {
+	}
+	big := make([]store.NewMessage, 100) // about 100 KiB inline: the post and the pop do not fit in one transaction
+	for i := range big {
+		big[i] = store.NewMessage{Body: []byte(`"` + strings.Repeat("b", 1000) + `"`), TTL: time.Hour}
+	}
+	go func() {
+		_, err := s.PostMessages(ctx, "p", "big", big, now)
+		results <- err
+	}()
+	n0 := 0
+	for n0 == 0 {
+		n0, _ = groupRecs()
+	}
+	go func() {
+		_, err := s.PopMessages(ctx, "p", "q", popped, now)
+		results <- err
+	}()
+	for n, _ := groupRecs(); n == n0; n, _ = groupRecs() {
+	}
+
+	calls := 0
+	injected := errors.New("injected: the machine stopped between two transactions of one group")
+	s.log.beforeTxnCommit = func() error {
+		// The first group is one transaction; the second fails at its second.
+		if calls++; calls == 3 {
+			return injected
+		}
+		return nil
+	}
+	release()
+	for range 3 {
+		<-results
+	}
+	if calls != 3 {
+		t.Fatalf("%d transactions, want 3 (the test's sizes are off)", calls)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Stats(ctx, "p", "q", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total != popped {
+		t.Fatalf("%d of the %d messages of a failed pop are left after a restart", st.Total, popped)
+	}
+}
