@@ -54,6 +54,7 @@ type envOption struct {
 	cfg    func(*Config)
 	opts   []Option
 	noTick bool
+	log    *slog.Logger // nil: testLogger
 }
 
 func testLogger() *slog.Logger {
@@ -75,13 +76,17 @@ func newEnv(t testing.TB, eo ...envOption) *env {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	opts := []Option{WithClock(clock.Now)}
+	log := testLogger()
 	for _, o := range eo {
+		if o.log != nil {
+			log = o.log
+		}
 		if o.cfg != nil {
 			o.cfg(&cfg)
 		}
 		opts = append(opts, o.opts...)
 	}
-	srv, err := New(svc, cfg, testLogger(), opts...)
+	srv, err := New(svc, cfg, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

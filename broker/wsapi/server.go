@@ -122,6 +122,8 @@ func New(svc *broker.Service, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		KeepHijackedConns:     true,
 		CloseOnShutdown:       true,
 		NoDefaultServerHeader: false,
+		// fasthttp's parse errors otherwise quote the request buffer, an upgrade request's token included.
+		SecureErrorLogMessage: true,
 		Logger:                fasthttpLogger{s.log},
 	}
 	svc.AddObserver(s)
