@@ -2,37 +2,19 @@ package wsapi
 
 import (
 	"bufio"
-	"bytes"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/zedge-io/zedge/internal/zedgetest"
 )
-
-// lockedBuffer is a log destination that the server's goroutines and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // An upgrade request the HTTP parser cannot read is logged at debug level without its contents: fasthttp
 // quotes the request buffer in its errors unless told not to, and the request may carry a token.
 func TestMalformedUpgradeSecretsNotLogged(t *testing.T) {
-	var buf lockedBuffer
+	var buf zedgetest.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEnv(t, envOption{log: log})
 	const tok = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"

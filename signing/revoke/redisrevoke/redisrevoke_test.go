@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zedge-io/zedge/internal/zedgetest"
 	"github.com/zedge-io/zedge/signing/revoke"
 	"github.com/zedge-io/zedge/signing/revoke/revoketest"
 	"github.com/zedge-io/zedge/store/redisstore/redistest"
@@ -114,24 +114,6 @@ func TestStoredForm(t *testing.T) {
 	}
 }
 
-// logBuffer collects a List's log lines while its watcher writes them.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.b.String(), s)
-}
-
 // waitFor polls cond; the bound only keeps a broken build from hanging, it is not a speed check.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -154,7 +136,7 @@ func TestRedisDownKeepsList(t *testing.T) {
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr()}, DisableIdentity: true,
 		MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
-	logs := &logBuffer{}
+	logs := &zedgetest.Buffer{}
 	node, err := revoke.New(backend(t, rdb, key), 20*time.Millisecond, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +149,7 @@ func TestRedisDownKeepsList(t *testing.T) {
 	node.Watch()
 
 	srv.Kill()
-	waitFor(t, "the watcher's error logged", func() bool { return logs.has("keeping the previous list") })
+	waitFor(t, "the watcher's error logged", func() bool { return strings.Contains(logs.String(), "keeping the previous list") })
 	if _, err := node.Reload(); err == nil {
 		t.Fatal("a reload with Redis down reported no error")
 	}
@@ -179,7 +161,7 @@ func TestRedisDownKeepsList(t *testing.T) {
 	}
 
 	srv.Restart()
-	waitFor(t, "the watcher's recovery logged", func() bool { return logs.has("revocation list readable again") })
+	waitFor(t, "the watcher's recovery logged", func() bool { return strings.Contains(logs.String(), "revocation list readable again") })
 	other, err := revoke.New(backend(t, client(t, []string{srv.Addr()}, false), key), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
