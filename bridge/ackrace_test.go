@@ -234,19 +234,7 @@ func TestReplyForCommandAnotherHoldsLapses(t *testing.T) {
 		t.Fatalf("the other consumer's claim: %v %v", other, err)
 	}
 
-	pubacked := make(chan byte, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
-		defer cancel()
-		pr, err := ac.Publish(ctx, &paho.Publish{Topic: "devices/ac-10/acks", QoS: 1,
-			Payload: []byte(`{"id":"` + ids[0] + `"}`)})
-		if pr == nil {
-			t.Errorf("reply: no PUBACK: %v", err)
-			close(pubacked)
-			return
-		}
-		pubacked <- pr.ReasonCode
-	}()
+	pubacked := ac.publishAsync(t, "devices/ac-10/acks", []byte(`{"id":"`+ids[0]+`"}`))
 	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting, waiting...) })
 	g.open()
 	e.waitDrained(t, "cmd-ac-10") // the claim found nothing, and the run is over

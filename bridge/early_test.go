@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eclipse/paho.golang/paho"
 	pahov3 "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/zedge-io/zedge/broker"
@@ -101,16 +100,7 @@ func TestCommandAckAppliedByClaim(t *testing.T) {
 	}
 	<-g.entered // the claim is made; the bridge does not know yet
 	m.Ack()
-	eventually(t, "the acknowledgement kept for the claim", func() bool {
-		c := &e.b.cmd
-		c.mu.Lock()
-		d := c.byQueue[queueKey{testProject, "cmd-ac-3"}]
-		c.mu.Unlock()
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		p, ok := d.outstanding[ids[0]]
-		return ok && p.acked != nil
-	})
+	eventually(t, "the acknowledgement kept for the claim", func() bool { return e.noteFor("cmd-ac-3", ids[0]) != nil })
 	if msgs := e.messages("cmd-ac-3"); len(msgs) != 1 {
 		t.Fatalf("%d commands queued, want the claimed one", len(msgs))
 	}
@@ -139,28 +129,8 @@ func TestReplyAheadOfClaimWaitsForIt(t *testing.T) {
 	<-g.entered // the claim is made; the bridge does not know yet
 
 	reply := `{"id":"` + cmd.ID + `","status":"done"}`
-	pubacked := make(chan byte, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
-		defer cancel()
-		pr, err := ac.Publish(ctx, &paho.Publish{Topic: "devices/ac-8/acks", QoS: 1, Payload: []byte(reply)})
-		if pr == nil {
-			t.Errorf("reply: no PUBACK: %v", err)
-			close(pubacked)
-			return
-		}
-		pubacked <- pr.ReasonCode
-	}()
-	eventually(t, "the acknowledgement kept for the claim", func() bool {
-		c := &e.b.cmd
-		c.mu.Lock()
-		d := c.byQueue[queueKey{testProject, "cmd-ac-8"}]
-		c.mu.Unlock()
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		p, ok := d.outstanding[ids[0]]
-		return ok && p.acked != nil
-	})
+	pubacked := ac.publishAsync(t, "devices/ac-8/acks", []byte(reply))
+	eventually(t, "the acknowledgement kept for the claim", func() bool { return e.noteFor("cmd-ac-8", ids[0]) != nil })
 	select {
 	case <-pubacked:
 		t.Fatal("the reply was PUBACKed while its command was still queued")

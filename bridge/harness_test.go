@@ -237,6 +237,24 @@ func (c *v5) publish(t *testing.T, topic string, payload []byte) byte {
 	return pr.ReasonCode
 }
 
+// publishAsync sends a QoS 1 publish from another goroutine, for a test that holds the server's answer: the
+// channel gets the PUBACK's reason code, or is closed (and the test failed) when none comes.
+func (c *v5) publishAsync(t *testing.T, topic string, payload []byte) <-chan byte {
+	pubacked := make(chan byte, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
+		defer cancel()
+		pr, err := c.Publish(ctx, &paho.Publish{Topic: topic, QoS: 1, Payload: payload})
+		if pr == nil {
+			t.Errorf("publish %s: no PUBACK: %v", topic, err)
+			close(pubacked)
+			return
+		}
+		pubacked <- pr.ReasonCode
+	}()
+	return pubacked
+}
+
 func (c *v5) subscribe(t *testing.T, filter string, qos byte) byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
