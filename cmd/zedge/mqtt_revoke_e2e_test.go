@@ -71,18 +71,7 @@ func TestMQTTRevokeDisconnectsE2E(t *testing.T) {
 	zedgeOK(t, env, "revoke", "-subject", deviceA, "-reason", "air conditioner replaced")
 	zedgeOK(t, env, "revoke", "-subject", deviceC, "-reason", "thermostat replaced")
 
-	select {
-	case d := <-aDisconnects:
-		reason := ""
-		if d.Properties != nil {
-			reason = d.Properties.ReasonString
-		}
-		if d.ReasonCode != 0x87 || reason != "token revoked" {
-			t.Errorf("%s got DISCONNECT %#x %q, want 0x87 \"token revoked\"", deviceA, d.ReasonCode, reason)
-		}
-	case <-time.After(mqttWait):
-		t.Fatalf("%s (MQTT 5) got no DISCONNECT after its subject was revoked", deviceA)
-	}
+	wantRevokedDisconnect(t, aDisconnects, deviceA+" (MQTT 5), its subject revoked,")
 	select {
 	case <-cLost:
 	case <-time.After(mqttWait):
@@ -115,5 +104,23 @@ func TestMQTTRevokeDisconnectsE2E(t *testing.T) {
 	}
 	if got := sample(fams, "zedge_mqtt_events_total", map[string]string{"event": "connection.dropped.token_expired"}); got != 0 {
 		t.Errorf("connection.dropped.token_expired = %v, want 0", got)
+	}
+}
+
+// wantRevokedDisconnect waits for the DISCONNECT an MQTT 5 client gets when its token is revoked while it is
+// connected: 0x87 "token revoked".
+func wantRevokedDisconnect(t *testing.T, disconnects <-chan *paho.Disconnect, who string) {
+	t.Helper()
+	select {
+	case d := <-disconnects:
+		reason := ""
+		if d.Properties != nil {
+			reason = d.Properties.ReasonString
+		}
+		if d.ReasonCode != 0x87 || reason != "token revoked" {
+			t.Errorf("%s got DISCONNECT %#x %q, want 0x87 \"token revoked\"", who, d.ReasonCode, reason)
+		}
+	case <-time.After(mqttWait):
+		t.Fatalf("%s got no DISCONNECT", who)
 	}
 }
