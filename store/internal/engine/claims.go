@@ -254,21 +254,24 @@ func (e *Engine) RenewClaim(ctx context.Context, project, name, claimID string, 
 		q.mu.Unlock()
 		return claimNotFound(claimID)
 	}
-	c.TTL, c.Grace, c.Updated = int64(ttl), int64(grace), n
-	c.Expires = addDur(n, c.TTL)
-	lifeTo := addDur(c.Expires, c.Grace)
+	expires := addDur(n, int64(ttl))
+	lifeTo := addDur(expires, int64(grace))
 	msgs := q.claimedMsgs(c, n)
 	var extend []*Msg
 	for _, m := range msgs {
-		m.ClaimExpires = c.Expires
 		if m.Expires < lifeTo {
 			extend = append(extend, m)
 		}
 	}
+	// Read what may fail before changing anything: a failed renewal leaves the claim as it was.
 	bodies, err := e.bodiesOf(q, extend)
 	if err != nil {
 		q.mu.Unlock()
 		return err
+	}
+	c.TTL, c.Grace, c.Updated, c.Expires = int64(ttl), int64(grace), n, expires
+	for _, m := range msgs {
+		m.ClaimExpires = c.Expires
 	}
 	b := e.log.Begin()
 	for i, m := range extend {
