@@ -36,9 +36,10 @@ func deleteDeferred(s store.Store, id string) <-chan error {
 	return done
 }
 
-// waitPending waits until a write in flight has put its records in the commit log's current group.
-func waitPending(s *badgerstore.Store) {
-	for s.PendingRecords() == 0 {
+// waitPending waits until a deferred write in flight has put its records in the commit log's current group,
+// or has returned (its bound passed while this goroutine was not scheduled: the caller's checks then fail).
+func waitPending(s *badgerstore.Store, done <-chan error) {
+	for s.PendingRecords() == 0 && len(done) == 0 {
 		runtime.Gosched()
 	}
 }
@@ -63,7 +64,7 @@ func TestDeferredCommitSharesTheNextCommit(t *testing.T) {
 	s, ids := deferStore(t, t.TempDir(), time.Second, 1)
 	groups, _ := s.CommitStats()
 	done := deleteDeferred(s, ids[0])
-	waitPending(s)
+	waitPending(s, done)
 	select {
 	case err := <-done:
 		t.Fatalf("a deferred delete with a second's bound returned (%v) before any other write", err)
@@ -108,7 +109,7 @@ func TestDeferredCommitFlushedByClose(t *testing.T) {
 	dir := t.TempDir()
 	s, ids := deferStore(t, dir, time.Second, 2)
 	done := deleteDeferred(s, ids[0])
-	waitPending(s)
+	waitPending(s, done)
 	select {
 	case err := <-done:
 		t.Fatalf("a deferred delete with a second's bound returned (%v) before any other write", err)

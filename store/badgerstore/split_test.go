@@ -131,6 +131,12 @@ func TestGroupSplitKeepsEachOperationWhole(t *testing.T) {
 		return len(s.log.cur.recs), s.log.last
 	}
 
+	// The queues exist beforehand, so that each post below is one batch (creating a queue is a batch of its own).
+	for _, q := range []string{"other", "big"} {
+		if _, err := s.CreateQueue(ctx, "p", q, nil, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Keep the committer busy with a first group while the second one gathers a large post and the pop.
 	release := holdCommits(t, s)
 	_, before := groupRecs()
