@@ -65,6 +65,10 @@ func TestNoAcknowledgementOfAChangeNotYetDurable(t *testing.T) {
 	release := func(ctx context.Context, s *Store, tg target) error {
 		return s.ReleaseClaim(ctx, "p", "q", tg.claim, time.Now())
 	}
+	createSub := func(ctx context.Context, s *Store, _ target) error {
+		_, err := s.CreateSubscription(ctx, "p", store.Subscription{Queue: "q", Subscriber: "http://dup/", TTL: time.Hour}, time.Now())
+		return err
+	}
 	purge := func(ctx context.Context, s *Store, _ target) error { return s.PurgeMessages(ctx, "p", "q") }
 	deleteSub := func(ctx context.Context, s *Store, tg target) error {
 		return s.DeleteSubscription(ctx, "p", "q", tg.sub)
@@ -94,6 +98,20 @@ func TestNoAcknowledgementOfAChangeNotYetDurable(t *testing.T) {
 		}, func(s *Store, tg target) bool {
 			_, err := s.GetSubscription(ctx, "p", "q", tg.sub, time.Now())
 			return err == nil
+		}},
+		// What a creation removes is the absence of its subscription. The second creation finds a duplicate and
+		// reports it with ErrConflict and the existing subscription, which the broker answers as a success.
+		{"CreateSubscriptionDuplicate", createSub, createSub, func(s *Store, _ target) bool {
+			subs, err := s.ListSubscriptions(ctx, "p", "q", "", 10, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sub := range subs {
+				if sub.Subscriber == "http://dup/" {
+					return false
+				}
+			}
+			return true
 		}},
 	}
 	for _, c := range calls {
@@ -141,7 +159,8 @@ func TestNoAcknowledgementOfAChangeNotYetDurable(t *testing.T) {
 			if err := <-first; !errors.Is(err, store.ErrUnavailable) {
 				t.Fatalf("first call: %v, want ErrUnavailable", err)
 			}
-			acked := <-second == nil
+			err2 := <-second
+			acked := err2 == nil || errors.Is(err2, store.ErrConflict)
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}

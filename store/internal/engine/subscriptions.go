@@ -38,7 +38,6 @@ func (e *Engine) CreateSubscription(ctx context.Context, project string, sub sto
 	}
 	n := now.UnixNano()
 	q, _ := e.lockQueue(project, sub.Queue, true, nil, n)
-	created := q.createT
 	q.mu.Unlock()
 
 	e.subMu.Lock()
@@ -52,7 +51,9 @@ func (e *Engine) CreateSubscription(ctx context.Context, project string, sub sto
 	if dup := set.bySubscriber(sub.Subscriber, ""); dup != nil {
 		out := dup.export()
 		e.subMu.Unlock()
-		if err := e.wait(created); err != nil {
+		// The duplicate is reported as existing (callers may answer it as a success): wait until it, and the
+		// queue, are persisted, as its creator does.
+		if err := e.settled(ctx); err != nil {
 			return store.Subscription{}, err
 		}
 		return out, fmt.Errorf("subscriber %q: %w", sub.Subscriber, store.ErrConflict)
