@@ -28,9 +28,10 @@
 // pending posts is flushed in order), so nothing is listed or claimed that a crash could take back, and a marker
 // never skips a message that becomes visible later. Claims, deletes and pops change memory first and persist under
 // the same lock. A call that succeeds without writing anything (deleting a message, queue, claim or subscription
-// that is already gone from memory) first waits for Log.Barrier: what it found may be another call's change that
-// is not yet persisted, and success must not be reported on the strength of a change a failed write undoes. A failed write makes the engine fail every later call with store.ErrUnavailable: memory and disk
-// may then disagree, and only a restart (which rebuilds memory from disk) is safe.
+// already gone from memory, or finding a duplicate subscription) first waits for Log.Barrier: what it found may be
+// another call's change that is not yet persisted, and success must not be reported on the strength of a change a
+// failed write undoes. A failed write makes the engine fail every later call with store.ErrUnavailable: memory and
+// disk may then disagree, and only a restart (which rebuilds memory from disk) is safe.
 //
 // # Time
 //

@@ -9,9 +9,10 @@ import (
 // Log persists the engine's changes. Begin locks the log and returns a Batch; the engine records its changes into
 // the batch and Commit unlocks and returns the Ticket that completes when the batch is persisted. Batches are
 // persisted, and their Tickets completed, in the order of their Commit calls (a batch with no records may complete
-// at once). A Log may persist a batch in parts, in record order (badgerstore splits a group too big for one
-// Badger transaction); if it fails between parts, the batch's ticket fails, so the engine records each change so
-// that any prefix of it loses nothing acknowledged (a dead-letter copy before the deletion of its original). Implementations encode the records synchronously: the engine may change them as soon as the
+// at once). A Log may persist a batch too big for one write in parts, in record order (badgerstore: one Badger
+// transaction); if it fails between parts, the batch's ticket fails, so the engine orders each batch's records
+// so that any prefix of it loses nothing acknowledged (a dead-letter copy before the deletion of its original).
+// Implementations encode the records synchronously: the engine may change them as soon as the
 // recording call returns.
 type Log interface {
 	Begin() Batch
