@@ -298,13 +298,39 @@ func (l *commitLog) commit(g *group) error {
 // batches that fit, and returns where the next part starts. A cut inside a batch would let a failure between
 // the parts (a crash, an I/O error) leave an operation half done, such as a pop whose messages are deleted
 // though it failed; only a batch too big for a transaction on its own is cut inside.
+//
+// A batch that would not fit is seen coming: before its first record, its size is reckoned as Badger will
+// reckon it (txnEstimate, never less), and the transaction ends there. Only a batch whose size was misjudged
+// makes Badger refuse a record; the transaction is then built again without that batch's first records. Under
+// a flood, when every group outgrows a transaction, waiting for the refusal rebuilt every other one.
 func (l *commitLog) commitPart(g *group, entries []badger.Entry, from int) (next int, err error) {
 	txn := l.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
+	maxSize, maxCount := l.db.MaxBatchSize(), l.db.MaxBatchCount()
+	size, count := int64(txnBaseSize), int64(1) // what Badger counts in a new transaction
+	k, _ := slices.BinarySearch(g.starts, from+1)
+	k-- // g.starts[k] is the start of the batch holding record from
 	next = len(g.recs)
 	for i := from; i < len(g.recs); i++ {
+		if k+1 < len(g.starts) && g.starts[k+1] == i {
+			k++
+			end := len(g.recs)
+			if k+1 < len(g.starts) {
+				end = g.starts[k+1]
+			}
+			batchSize := int64(0)
+			for j := i; j < end; j++ {
+				batchSize += txnEstimate(g.recs[j])
+			}
+			if size+batchSize >= maxSize || count+int64(end-i) >= maxCount {
+				next = i
+				break
+			}
+		}
 		err := setRecord(txn, g, entries, i)
 		if err == nil {
+			size += txnEstimate(g.recs[i])
+			count++
 			continue
 		}
 		if !errors.Is(err, badger.ErrTxnTooBig) || i == from {
@@ -312,8 +338,7 @@ func (l *commitLog) commitPart(g *group, entries []badger.Entry, from int) (next
 		}
 		next = i
 		// The start of the batch that did not fit: redo the transaction without its first records.
-		k, _ := slices.BinarySearch(g.starts, i+1)
-		if cut := g.starts[k-1]; cut > from && cut < i {
+		if cut := g.starts[k]; cut > from && cut < i {
 			txn.Discard()
 			txn = l.db.NewTransaction(true)
 			for j := from; j < cut; j++ {
@@ -326,6 +351,15 @@ func (l *commitLog) commitPart(g *group, entries []badger.Entry, from int) (next
 		break
 	}
 	return next, l.commitTxn(txn)
+}
+
+// txnBaseSize is at least what a new Badger transaction counts before its first entry (its commit mark's key).
+const txnBaseSize = 64
+
+// txnEstimate is at least what Badger counts against a transaction's size for a record: the key, the value
+// or its 12-byte pointer, 2 bytes of metadata and 10 for the version.
+func txnEstimate(r record) int64 {
+	return int64(r.klen) + int64(max(r.vlen, 12)) + 12
 }
 
 // setRecord adds record i of g to txn, using entries[i] for its entry.
