@@ -216,23 +216,31 @@ func TestReplyWhilePubackAppliedByClaim(t *testing.T) {
 	}
 }
 
+// commandClaimedByAnother sets up a device whose commands are acknowledged by reply, and one command that went
+// out to it ahead of the bridge's claim, which is held while another consumer claims the command first.
+func commandClaimedByAnother(t *testing.T, device, body string) (*env, *claimGate, *v5, []string) {
+	t.Helper()
+	e, g := newClaimGateEnv(t, false, func(c *Config) { c.Rules.Commands[0].Ack = AckReply })
+	ac := e.v5(device, e.token(device, signing.RoleDevice))
+	ac.subscribe(t, "devices/"+device+"/commands", 1)
+	e.waitDrained(t, "cmd-"+device)
+	g.armed.Store(true)
+	ids := e.post("cmd-"+device, body)
+	ac.next(t)
+	<-g.entered // the bridge's claim is held before the store
+	g.armed.Store(false)
+	if _, other, err := e.svc.CreateClaim(e.ctx, testProject, "cmd-"+device, broker.ClaimOptions{}); err != nil || len(other) != 1 {
+		t.Fatalf("the other consumer's claim: %v %v", other, err)
+	}
+	return e, g, ac, ids
+}
+
 // A reply to a command delivered ahead of the bridge's claim, which another consumer claimed first, waits
 // only for the bridge's claim in flight: that claim does not cover it, so the acknowledgement lapses with the
 // delivery and the reply is answered. (It waited until the delivery expired, claim_ttl, holding the device's
 // reading and a Shutdown.)
 func TestReplyForCommandAnotherHoldsLapses(t *testing.T) {
-	e, g := newClaimGateEnv(t, false, func(c *Config) { c.Rules.Commands[0].Ack = AckReply })
-	ac := e.v5("ac-10", e.token("ac-10", signing.RoleDevice))
-	ac.subscribe(t, "devices/ac-10/commands", 1)
-	e.waitDrained(t, "cmd-ac-10")
-	g.armed.Store(true)
-	ids := e.post("cmd-ac-10", `{"set":25}`)
-	ac.next(t)
-	<-g.entered // the bridge's claim is held before the store
-	g.armed.Store(false)
-	if _, other, err := e.svc.CreateClaim(e.ctx, testProject, "cmd-ac-10", broker.ClaimOptions{}); err != nil || len(other) != 1 {
-		t.Fatalf("the other consumer's claim: %v %v", other, err)
-	}
+	e, g, ac, ids := commandClaimedByAnother(t, "ac-10", `{"set":25}`)
 
 	pubacked := ac.publishAsync(t, "devices/ac-10/acks", []byte(`{"id":"`+ids[0]+`"}`))
 	eventually(t, "the reply waiting for the claim", func() bool { return blockedIn(replyWaiting, waiting...) })
@@ -256,18 +264,7 @@ func TestReplyForCommandAnotherHoldsLapses(t *testing.T) {
 // another consumer claimed it first): the claim returns, the acknowledgement lapses, the device's reading ends
 // and Shutdown completes. (Shutdown waited for the delivery to expire, claim_ttl, and ran into its deadline.)
 func TestShutdownWhileReplyWaitsForClaim(t *testing.T) {
-	e, g := newClaimGateEnv(t, false, func(c *Config) { c.Rules.Commands[0].Ack = AckReply })
-	ac := e.v5("ac-11", e.token("ac-11", signing.RoleDevice))
-	ac.subscribe(t, "devices/ac-11/commands", 1)
-	e.waitDrained(t, "cmd-ac-11")
-	g.armed.Store(true)
-	ids := e.post("cmd-ac-11", `{"set":27}`)
-	ac.next(t)
-	<-g.entered // the bridge's claim is held before the store
-	g.armed.Store(false)
-	if _, other, err := e.svc.CreateClaim(e.ctx, testProject, "cmd-ac-11", broker.ClaimOptions{}); err != nil || len(other) != 1 {
-		t.Fatalf("the other consumer's claim: %v %v", other, err)
-	}
+	e, g, ac, ids := commandClaimedByAnother(t, "ac-11", `{"set":27}`)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
