@@ -33,17 +33,23 @@ func TestRestartAfterKill(t *testing.T) {
 	s := startServer(t, serverOptions{})
 	var acked []ackedMessage
 	for round := range 2 {
-		got, cutOff := postUntilKilled(t, s, round, 1000)
-		if t.Failed() {
-			return
+		// A kill that happens to find no post in flight tests nothing (rare: all 16 posters between requests);
+		// such a kill is checked like any other and followed by another, up to a few.
+		cutOff := 0
+		for attempt := 0; cutOff == 0 && attempt < 4; attempt++ {
+			got, c := postUntilKilled(t, s, 10*round+attempt, 1000)
+			if t.Failed() {
+				return
+			}
+			t.Logf("round %d.%d: %d messages acknowledged before SIGKILL, %d posts cut off in flight", round, attempt, len(got), c)
+			cutOff = c
+			acked = append(acked, got...)
+			s = s.restart(t)
+			checkAcked(t, s, acked)
 		}
-		t.Logf("round %d: %d messages acknowledged before SIGKILL, %d posts cut off in flight", round, len(got), cutOff)
 		if cutOff == 0 {
-			t.Errorf("round %d: no post was in flight at the kill; the test did not test anything", round)
+			t.Errorf("round %d: no post was in flight at any kill; the test did not test anything", round)
 		}
-		acked = append(acked, got...)
-		s = s.restart(t)
-		checkAcked(t, s, acked)
 	}
 	// The restarted server takes new posts as usual.
 	newClient(t, s, "durability").post("durable-0", map[string]any{"body": "after restart", "ttl": 60})
